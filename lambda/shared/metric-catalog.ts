@@ -1,0 +1,63 @@
+/**
+ * DESIGN §7: every metric the functions emit, with its unit, extra dimension and resolution.
+ * The router and health checks emit through these definitions and the dashboards and alarms
+ * are built from them, so a name is typed once.
+ */
+
+export const METRIC_NAMESPACE = 'HybridRouting';
+
+/** Dimensions on every metric. */
+export const BASE_DIMENSIONS = ['Service', 'Environment'] as const;
+
+export type MetricUnitName = 'Count' | 'Milliseconds';
+export type ExtraDimension = 'Cohort' | 'Provider' | 'Component' | 'Level';
+
+export interface MetricDefinition {
+  readonly name: string;
+  readonly unit: MetricUnitName;
+  readonly dimension?: ExtraDimension;
+  /** One-second storage resolution, so alarms can use short periods. */
+  readonly highResolution: boolean;
+}
+
+const define = (name: string, unit: MetricUnitName, dimension?: ExtraDimension, highResolution = false): MetricDefinition => ({
+  name,
+  unit,
+  dimension,
+  highResolution,
+});
+
+export const METRICS = {
+  requests: define('Requests', 'Count', 'Cohort', true),
+  errors: define('Errors', 'Count', 'Cohort', true),
+  clientErrors: define('ClientErrors', 'Count', 'Cohort'),
+  fallbacks: define('Fallbacks', 'Count', 'Cohort'),
+  firstChoiceSuccess: define('FirstChoiceSuccess', 'Count', 'Cohort'),
+  latency: define('Latency', 'Milliseconds', 'Cohort', true),
+  providerRequests: define('ProviderRequests', 'Count', 'Provider'),
+  providerErrors: define('ProviderErrors', 'Count', 'Provider'),
+  providerLatency: define('ProviderLatency', 'Milliseconds', 'Provider'),
+  inputTokens: define('InputTokens', 'Count', 'Provider'),
+  outputTokens: define('OutputTokens', 'Count', 'Provider'),
+  circuitOpen: define('CircuitOpen', 'Count', 'Provider'),
+  shed: define('Shed', 'Count'),
+  piiDetected: define('PiiDetected', 'Count'),
+  healthCheckSuccess: define('HealthCheckSuccess', 'Count', 'Component'),
+  healthCheckLatency: define('HealthCheckLatency', 'Milliseconds', 'Component'),
+  rollbackExecuted: define('RollbackExecuted', 'Count', 'Level'),
+} as const satisfies Record<string, MetricDefinition>;
+
+/** The `Service` dimension value of each function. */
+export const SERVICE = {
+  router: 'router',
+  healthCheck: 'health-check',
+  admin: 'admin',
+  rollback: 'rollback',
+} as const;
+
+/** One value to emit: a metric, its value, and the value of its extra dimension if it has one. */
+export interface MetricPoint {
+  readonly metric: MetricDefinition;
+  readonly value: number;
+  readonly dimensionValue?: string;
+}
