@@ -26,7 +26,7 @@ export function parseJsonBody<S extends z.ZodType>(
   } catch {
     throw new ValidationError('request body is not valid JSON');
   }
-  const result = schema.safeParse(json);
+  const result = schema.safeParse(json, { reportInput: true });
   if (!result.success) {
     const details = result.error.issues.map(toDetail);
     const first = details[0];
@@ -40,7 +40,7 @@ function toDetail(issue: z.core.$ZodIssue): ErrorDetail {
     const keys = issue.keys.join(', ');
     return { path: formatPath(issue.path), message: `unknown field${issue.keys.length > 1 ? 's' : ''}: ${keys}` };
   }
-  if (issue.code === 'invalid_type' && issue.input === undefined) {
+  if ((issue.code === 'invalid_type' || issue.code === 'invalid_value') && 'input' in issue && issue.input === undefined) {
     return { path: formatPath(issue.path), message: `${formatPath(issue.path)} is required` };
   }
   return { path: formatPath(issue.path), message: issue.message };
