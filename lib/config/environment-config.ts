@@ -1,0 +1,126 @@
+import * as z from 'zod/v4';
+import { ENVIRONMENT_NAMES, type EnvironmentName } from '../../lambda/shared/vocabulary';
+
+/** The cdk.json context key that holds one entry per environment. */
+export const ENVIRONMENTS_CONTEXT_KEY = 'environments';
+/** The context key that selects one environment: `-c env=prod`. */
+export const SELECTED_ENVIRONMENT_CONTEXT_KEY = 'env';
+
+const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
+
+const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
+/** Cross-region inference profile IDs carry a geography prefix, e.g. `eu.anthropic.claude-…`. */
+export const INFERENCE_PROFILE_PREFIX = /^(us|eu|apac|jp|au|ca|us-gov|global)\./;
+
+const int = (min: number, max: number, what: string) =>
+  z.number({ error: `must be ${what}: an integer from ${min} to ${max}` }).int({ error: `must be an integer from ${min} to ${max}` }).min(min, { error: `must be at least ${min}` }).max(max, { error: `must be at most ${max}` });
+
+const percent = (what: string) =>
+  z.number({ error: `must be ${what}: a number from 0 to 100` }).min(0, { error: `must be ${what}: a number from 0 to 100` }).max(100, { error: `must be ${what}: a number from 0 to 100` });
+
+export const EnvironmentConfigSchema = z
+  .object({
+    region: z.string().regex(REGION, { error: 'must be an AWS region code such as "eu-central-1"' }).default('eu-central-1'),
+    account: z.string().regex(/^\d{12}$/, { error: 'must be a 12-digit AWS account ID, or left out for an environment-agnostic stack' }).optional(),
+    bedrock: z
+      .object({
+        modelId: z.string({ error: 'must name the Bedrock model or inference-profile ID the router calls' }).min(1),
+        probeModelId: z.string().min(1).optional(),
+        inferenceProfileRegions: z
+          .array(z.string().regex(REGION, { error: 'must be AWS region codes' }))
+          .min(1)
+          .optional(),
+      })
+      .strict()
+      .refine((b) => !INFERENCE_PROFILE_PREFIX.test(b.modelId) || b.inferenceProfileRegions !== undefined, {
+        error: 'an inference-profile modelId needs inferenceProfileRegions: the regions the profile routes to, so IAM can name their foundation models',
+      }),
+    mcp: z
+      .object({
+        serverUrl: z.url({ protocol: /^https?$/, error: 'must be the http(s) URL of the MCP server\'s Streamable HTTP endpoint' }),
+        toolName: z.string({ error: 'must name the MCP tool the router calls' }).min(1),
+      })
+      .strict(),
+    healthCheck: z
+      .object({
+        rateMinutes: int(1, 60, 'the minutes between health checks'),
+        unhealthyAfter: int(1, 10, 'the consecutive failures that make a component unhealthy'),
+      })
+      .strict()
+      .default({ rateMinutes: 1, unhealthyAfter: 3 }),
+    alarms: z
+      .object({
+        errorRatePercent: percent('the hybrid error rate that triggers a level-2 rollback'),
+        minRequests: int(1, 100_000, 'the fewest requests in a window for the error-rate alarm to judge'),
+        latencyP95Ms: int(100, 60_000, 'the p95 latency in ms that triggers a rollback'),
+        routingEfficiencyPercent: percent('the routing efficiency below which operators are notified'),
+      })
+      .strict()
+      .default({ errorRatePercent: 5, minRequests: 20, latencyP95Ms: 15_000, routingEfficiencyPercent: 70 }),
+    notificationEmail: z.email({ error: 'must be an e-mail address, or left out' }).optional(),
+    logRetentionDays: z
+      .number()
+      .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), {
+        error: `must be one of CloudWatch Logs' retention periods: ${LOG_RETENTION_DAYS.join(', ')}`,
+      })
+      .default(30),
+    throttling: z
+      .object({
+        rateLimit: int(1, 10_000, 'the steady-state requests per second of the API stage'),
+        burstLimit: int(1, 5_000, 'the burst size of the API stage'),
+      })
+      .strict()
+      .default({ rateLimit: 50, burstLimit: 100 }),
+    configCacheTtlSeconds: int(1, 300, 'how long the router caches the configuration store').default(5),
+    waf: z.boolean({ error: 'must be true or false' }).default(false),
+  })
+  .strict();
+
+export type EnvironmentConfig = z.infer<typeof EnvironmentConfigSchema>;
+
+export interface SelectedEnvironment {
+  readonly name: EnvironmentName;
+  readonly config: EnvironmentConfig;
+}
+
+/** Raised for a bad environment selection or config: names the key and the fix. */
+export class EnvironmentConfigError extends Error {}
+
+/**
+ * Reads and validates the environments in cdk.json context. With `env` set, returns that one;
+ * otherwise all of them. Every problem stops synth with a message naming the key and the fix.
+ */
+export function selectEnvironments(tryGetContext: (key: string) => unknown): SelectedEnvironment[] {
+  const selected = tryGetContext(SELECTED_ENVIRONMENT_CONTEXT_KEY);
+  if (selected !== undefined && !(ENVIRONMENT_NAMES as readonly unknown[]).includes(selected)) {
+    throw new EnvironmentConfigError(
+      `context "${SELECTED_ENVIRONMENT_CONTEXT_KEY}" is ${JSON.stringify(selected)}; it must be one of ${ENVIRONMENT_NAMES.join(', ')}. ` +
+        `Fix: run with -c ${SELECTED_ENVIRONMENT_CONTEXT_KEY}=dev (or staging, prod), or leave it out to synthesize all three.`,
+    );
+  }
+  const all = tryGetContext(ENVIRONMENTS_CONTEXT_KEY);
+  if (typeof all !== 'object' || all === null || Array.isArray(all)) {
+    throw new EnvironmentConfigError(
+      `context "${ENVIRONMENTS_CONTEXT_KEY}" is missing from cdk.json. Fix: add an object with one entry per environment (${ENVIRONMENT_NAMES.join(', ')}).`,
+    );
+  }
+  const names = selected === undefined ? ENVIRONMENT_NAMES : [selected as EnvironmentName];
+  return names.map((name) => ({ name, config: parseEnvironmentConfig(name, (all as Record<string, unknown>)[name]) }));
+}
+
+export function parseEnvironmentConfig(name: string, raw: unknown): EnvironmentConfig {
+  const key = `${ENVIRONMENTS_CONTEXT_KEY}.${name}`;
+  if (raw === undefined) {
+    throw new EnvironmentConfigError(`context "${key}" is missing. Fix: add a "${name}" entry under "${ENVIRONMENTS_CONTEXT_KEY}" in cdk.json.`);
+  }
+  const result = EnvironmentConfigSchema.safeParse(raw);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((issue) => {
+    const path = [key, ...issue.path.map(String)].join('.');
+    if (issue.code === 'unrecognized_keys') {
+      return `- ${path}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}. Fix: remove ${issue.keys.length > 1 ? 'them' : 'it'} or correct the spelling.`;
+    }
+    return `- ${path}: ${issue.message}. Fix: set "${path}" accordingly in cdk.json.`;
+  });
+  throw new EnvironmentConfigError(`invalid environment config in cdk.json:\n${lines.join('\n')}`);
+}

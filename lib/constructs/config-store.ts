@@ -1,0 +1,75 @@
+import { Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
+import { Construct, type IConstruct } from 'constructs';
+import { acknowledgeWildcardResource } from '../nag';
+import { DEFAULT_PARAMETER_VALUES, PARAMETER, parameterPath } from '../../lambda/shared/routing-config';
+
+export interface ConfigStoreProps {
+  readonly environmentName: string;
+}
+
+/**
+ * The configuration store of DESIGN §6: one SSM String parameter per setting under
+ * `/hybrid-routing/{env}/`, created with safe defaults (hybrid routing off, traffic 0, mode auto,
+ * default policy, latch clear, breaker epoch 0). Operators change values at run time; a deploy
+ * only rewrites a value when its default in code changes.
+ */
+export class ConfigStore extends Construct {
+  /** `/hybrid-routing/{env}` */
+  readonly path: string;
+  readonly parameters: Readonly<Record<string, ssm.IStringParameter>>;
+
+  constructor(scope: Construct, id: string, props: ConfigStoreProps) {
+    super(scope, id);
+    if (!/^[a-z][a-z0-9-]*$/.test(props.environmentName)) {
+      throw new Error(`environmentName must be lowercase letters, digits and dashes, got "${props.environmentName}"`);
+    }
+    this.path = parameterPath(props.environmentName);
+
+    const parameters: Record<string, ssm.IStringParameter> = {};
+    for (const [name, value] of Object.entries(DEFAULT_PARAMETER_VALUES)) {
+      parameters[name] = new ssm.StringParameter(this, constructIdOf(name), {
+        parameterName: `${this.path}/${name}`,
+        stringValue: value,
+        description: 'initial value set by deployment',
+        tier: ssm.ParameterTier.STANDARD,
+      });
+    }
+    this.parameters = parameters;
+  }
+
+  /** ARN of one parameter by its name relative to the path, or of the path itself. */
+  parameterArn(name?: string): string {
+    return Stack.of(this).formatArn({
+      service: 'ssm',
+      resource: 'parameter',
+      resourceName: `${this.path.slice(1)}${name ? `/${name}` : ''}`,
+    });
+  }
+
+  /** Read-only access to this environment's whole path: what the router needs, nothing more. */
+  grantReadPath(grantee: iam.IGrantable & IConstruct): iam.Grant {
+    const pathWildcard = this.parameterArn('*');
+    const grant = iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['ssm:GetParametersByPath', 'ssm:GetParameters', 'ssm:GetParameter'],
+      resourceArns: [this.parameterArn(), pathWildcard],
+    });
+    acknowledgeWildcardResource(
+      grantee,
+      pathWildcard,
+      `Read-only access to this environment's own parameter path ${this.path}/*, which the function reads whole in one cached GetParametersByPath call.`,
+    );
+    return grant;
+  }
+}
+
+function constructIdOf(parameterName: string): string {
+  return parameterName
+    .split(/[/-]/)
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('');
+}
+
+export { PARAMETER };

@@ -1,0 +1,72 @@
+import * as path from 'node:path';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+
+/** The repository root: where package-lock.json and the `lambda/` sources live. */
+export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
+
+export interface HybridFunctionProps {
+  /** Entry file, relative to `lambda/`, e.g. `router/handler.ts`. */
+  readonly entry: string;
+  readonly description: string;
+  readonly memorySize: number;
+  readonly timeout: Duration;
+  readonly logRetention: logs.RetentionDays;
+  readonly environment?: Record<string, string>;
+  /**
+   * Concurrency kept for this function alone.
+   * @default - none: the function shares the account's unreserved concurrency
+   */
+  readonly reservedConcurrentExecutions?: number;
+}
+
+/**
+ * A Node.js function as this product deploys them all: nodejs24.x on arm64, bundled locally by
+ * esbuild into one minified ESM file with source maps and the AWS SDK included (so the SDK that
+ * is tested is the SDK that runs), active tracing, and its own log group with explicit retention.
+ */
+export class HybridFunction extends nodejs.NodejsFunction {
+  constructor(scope: Construct, id: string, props: HybridFunctionProps) {
+    if (props.memorySize < 128 || props.memorySize > 10_240) {
+      throw new Error(`memorySize must be from 128 to 10240 MB, got ${props.memorySize}`);
+    }
+    const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
+      retention: props.logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    super(scope, id, {
+      entry: path.join(PROJECT_ROOT, 'lambda', props.entry),
+      handler: 'handler',
+      description: props.description,
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memorySize,
+      timeout: props.timeout,
+      tracing: lambda.Tracing.ACTIVE,
+      logGroup,
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+      environment: {
+        NODE_OPTIONS: '--enable-source-maps',
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        ...props.environment,
+      },
+      bundling: {
+        forceDockerBundling: false,
+        format: nodejs.OutputFormat.ESM,
+        target: 'node24',
+        mainFields: ['module', 'main'],
+        minify: true,
+        sourceMap: true,
+        sourcesContent: false,
+        externalModules: [],
+        // Bundled CommonJS dependencies call require(); an ESM bundle has to provide it.
+        banner: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+      },
+    });
+  }
+}

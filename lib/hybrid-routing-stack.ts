@@ -1,0 +1,27 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import type { EnvironmentConfig } from './config/environment-config';
+import { ConfigStore } from './constructs/config-store';
+import { RouterApi } from './constructs/router-api';
+
+export interface HybridRoutingStackProps extends StackProps {
+  readonly environmentName: string;
+  readonly config: EnvironmentConfig;
+}
+
+/** One environment of Hybrid Routing. The stack only wires the constructs together. */
+export class HybridRoutingStack extends Stack {
+  readonly configStore: ConfigStore;
+  readonly routerApi: RouterApi;
+
+  constructor(scope: Construct, id: string, props: HybridRoutingStackProps) {
+    super(scope, id, props);
+    const { environmentName, config } = props;
+
+    this.configStore = new ConfigStore(this, 'ConfigStore', { environmentName });
+    this.routerApi = new RouterApi(this, 'RouterApi', { environmentName, config, configStore: this.configStore });
+
+    new CfnOutput(this, 'ApiUrl', { value: this.routerApi.api.url, description: 'Base URL of the Hybrid Routing API' });
+    new CfnOutput(this, 'ConfigPath', { value: this.configStore.path, description: 'SSM parameter path of this environment' });
+  }
+}

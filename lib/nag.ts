@@ -1,0 +1,24 @@
+import { Stack, Validations } from 'aws-cdk-lib';
+import type { IConstruct } from 'constructs';
+
+/**
+ * Acknowledges one wildcard-resource finding (AwsSolutions-IAM5) on `scope` for exactly `arn`,
+ * rendered the way cdk-nag prints it (`Ref`s as `<AWS::Region>` and so on), so the
+ * acknowledgement cannot drift from the statement it excuses.
+ */
+export function acknowledgeWildcardResource(scope: IConstruct, arn: string, reason: string): void {
+  Validations.of(scope).acknowledge({ id: `AwsSolutions-IAM5[Resource::${renderForNag(Stack.of(scope).resolve(arn))}]`, reason });
+}
+
+function renderForNag(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (value && typeof value === 'object') {
+    const record = value as Record<string, unknown>;
+    if (typeof record.Ref === 'string') return `<${record.Ref}>`;
+    const join = record['Fn::Join'];
+    if (Array.isArray(join) && Array.isArray(join[1])) {
+      return (join[1] as unknown[]).map(renderForNag).join(String(join[0]));
+    }
+  }
+  throw new Error(`cannot render ${JSON.stringify(value)} as a cdk-nag finding; acknowledge it explicitly`);
+}
