@@ -17,6 +17,7 @@ export interface ConfigSourceOptions {
   readonly provider: SSMProvider;
   /** The environment's parameter path, e.g. `/hybrid-routing/prod`. */
   readonly path: string;
+  /** Whole seconds, at least 1. */
   readonly ttlSeconds: number;
   readonly clock?: () => number;
   readonly onReadError?: (error: unknown, origin: ConfigOrigin) => void;
@@ -35,6 +36,10 @@ export class ConfigSource {
   private readonly clock: () => number;
 
   constructor(private readonly options: ConfigSourceOptions) {
+    // Powertools Parameters counts maxAge in whole seconds; a fraction would expire at once.
+    if (!Number.isInteger(options.ttlSeconds) || options.ttlSeconds < 1) {
+      throw new Error(`ttlSeconds must be a whole number of seconds, at least 1, got ${options.ttlSeconds}`);
+    }
     this.clock = options.clock ?? Date.now;
   }
 

@@ -27,7 +27,7 @@ export class McpProvider implements AiProvider {
     try {
       client = await this.connect();
     } catch (error) {
-      throw new ProviderFailure('mcp', signal.aborted ? 'budget' : 'unavailable', `cannot connect to the MCP server: ${messageOf(error)}`, false);
+      throw classifyMcpError(error, signal, 'cannot connect to the MCP server');
     }
 
     let result: Awaited<ReturnType<Client['callTool']>>;
@@ -48,12 +48,9 @@ export class McpProvider implements AiProvider {
         { signal, timeout: 300_000 },
       );
     } catch (error) {
-      if (signal.aborted) throw new ProviderFailure('mcp', 'budget', 'aborted: latency budget exhausted');
-      if (error instanceof StreamableHTTPError && error.code === 429) {
-        throw new ProviderFailure('mcp', 'throttled', 'MCP server answered 429');
-      }
-      await this.disconnect();
-      throw new ProviderFailure('mcp', 'unavailable', `MCP call failed: ${messageOf(error)}`, false);
+      const failure = classifyMcpError(error, signal, 'MCP call failed');
+      if (failure.kind === 'unavailable') await this.disconnect();
+      throw failure;
     }
 
     if (result.isError) throw new ProviderFailure('mcp', 'fatal', `MCP tool ${this.options.toolName} reported an error`);
@@ -105,6 +102,18 @@ export class McpProvider implements AiProvider {
     });
     return client;
   }
+}
+
+/**
+ * Maps an MCP client error to a provider failure: our abort is the budget, HTTP 429 is
+ * throttling (retried once), anything else makes the server unavailable for this request.
+ */
+function classifyMcpError(error: unknown, signal: AbortSignal, context: string): ProviderFailure {
+  if (signal.aborted) return new ProviderFailure('mcp', 'budget', 'aborted: latency budget exhausted');
+  if (error instanceof StreamableHTTPError && error.code === 429) {
+    return new ProviderFailure('mcp', 'throttled', `${context}: the MCP server answered 429`);
+  }
+  return new ProviderFailure('mcp', 'unavailable', `${context}: ${messageOf(error)}`, false);
 }
 
 function messageOf(error: unknown): string {

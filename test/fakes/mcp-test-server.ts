@@ -1,0 +1,93 @@
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import * as z from 'zod/v4';
+
+export type McpBehavior = 'answer' | 'tool-error' | 'hang' | 'http-500' | 'http-429';
+
+export interface McpToolCall {
+  readonly operation: string;
+  readonly messages: { role: string; content: string }[];
+  readonly system?: string;
+  readonly maxTokens?: number;
+  readonly temperature?: number;
+}
+
+/**
+ * A real MCP server built with the official SDK, serving Streamable HTTP (stateless) on
+ * 127.0.0.1, with one AI tool whose behavior tests can switch.
+ */
+export class McpTestServer {
+  private readonly server = http.createServer((req, res) => void this.handle(req, res));
+  behavior: McpBehavior = 'answer';
+  /** Set to false to serve no tool by the configured name (a misconfigured server). */
+  exposeTool = true;
+  readonly toolCalls: McpToolCall[] = [];
+  url = '';
+
+  constructor(readonly toolName = 'invoke') {}
+
+  async start(port = 0): Promise<this> {
+    await new Promise<void>((resolve) => this.server.listen(port, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/mcp`;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private build(): McpServer {
+    const server = new McpServer({ name: 'hybrid-routing-test-server', version: '1.0.0' });
+    const name = this.exposeTool ? this.toolName : `${this.toolName}-renamed`;
+    server.registerTool(
+      name,
+      {
+        description: 'Answers an AI request',
+        inputSchema: {
+          operation: z.string(),
+          messages: z.array(z.object({ role: z.string(), content: z.string() })),
+          system: z.string().optional(),
+          maxTokens: z.number().optional(),
+          temperature: z.number().optional(),
+        },
+      },
+      async (args, extra) => {
+        this.toolCalls.push(args);
+        if (this.behavior === 'tool-error') {
+          return { isError: true, content: [{ type: 'text' as const, text: 'upstream model failed' }] };
+        }
+        if (this.behavior === 'hang') {
+          await new Promise((resolve) => extra.signal.addEventListener('abort', resolve));
+        }
+        const text = `mcp answer to ${args.operation}`;
+        return {
+          content: [{ type: 'text' as const, text }],
+          structuredContent: { stopReason: 'end_turn', usage: { inputTokens: 7, outputTokens: 3 } },
+        };
+      },
+    );
+    return server;
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    if (this.behavior === 'http-500' || this.behavior === 'http-429') {
+      res.writeHead(this.behavior === 'http-500' ? 500 : 429).end();
+      return;
+    }
+    if (req.method !== 'POST') {
+      res.writeHead(405, { allow: 'POST' }).end();
+      return;
+    }
+    const server = this.build();
+    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+    res.on('close', () => {
+      void transport.close();
+      void server.close();
+    });
+    await server.connect(transport);
+    await transport.handleRequest(req, res);
+  }
+}

@@ -1,0 +1,204 @@
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+interface StoredVersion {
+  readonly value: string;
+  readonly version: number;
+  readonly description: string;
+  readonly modifiedAt: Date;
+  readonly modifiedBy: string;
+}
+
+export interface InjectedFault {
+  /** SSM error type, e.g. `ThrottlingException`, `TooManyUpdates`, `InternalServerError`. */
+  readonly type: string;
+  readonly status: number;
+  /** Only these operations fail; all of them when left out. */
+  readonly operations?: readonly string[];
+  /** How many calls fail before the fault clears itself; forever when left out. */
+  times?: number;
+}
+
+/**
+ * SSM Parameter Store speaking the AWS JSON 1.1 protocol on 127.0.0.1, for the real SSM client
+ * pointed at it through `AWS_ENDPOINT_URL_SSM`. Keeps every version of every parameter, so
+ * history reads work, and can be told to fail.
+ */
+export class SsmFake {
+  private readonly parameters = new Map<string, StoredVersion[]>();
+  private readonly server = http.createServer((req, res) => void this.handle(req, res));
+  private faults: InjectedFault[] = [];
+  /** Every call received, by operation name (`GetParametersByPath`, `PutParameter`, …). */
+  readonly calls: string[] = [];
+  url = '';
+
+  async start(): Promise<this> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** Sets a parameter directly, as an operator with the console would. */
+  put(name: string, value: string, description = '', modifiedBy = 'arn:aws:iam::000000000000:user/fixture'): void {
+    const versions = this.parameters.get(name) ?? [];
+    versions.push({ value, version: versions.length + 1, description, modifiedAt: new Date(), modifiedBy });
+    this.parameters.set(name, versions);
+  }
+
+  get(name: string): string | undefined {
+    return this.parameters.get(name)?.at(-1)?.value;
+  }
+
+  history(name: string): readonly StoredVersion[] {
+    return this.parameters.get(name) ?? [];
+  }
+
+  fail(fault: InjectedFault): void {
+    this.faults.push(fault);
+  }
+
+  heal(): void {
+    this.faults = [];
+  }
+
+  count(operation: string): number {
+    return this.calls.filter((c) => c === operation).length;
+  }
+
+  resetCalls(): void {
+    this.calls.length = 0;
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const target = String(req.headers['x-amz-target'] ?? '');
+    const operation = target.replace(/^AmazonSSM\./, '');
+    this.calls.push(operation);
+
+    const fault = this.faults.find((f) => !f.operations || f.operations.includes(operation));
+    if (fault) {
+      if (fault.times !== undefined && --fault.times <= 0) this.faults = this.faults.filter((f) => f !== fault);
+      return this.reply(res, fault.status, { __type: fault.type, message: `injected ${fault.type}` });
+    }
+
+    let input: Record<string, unknown>;
+    try {
+      input = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<string, unknown>;
+    } catch {
+      return this.reply(res, 400, { __type: 'SerializationException', message: 'body is not JSON' });
+    }
+    try {
+      return this.reply(res, 200, this.dispatch(operation, input));
+    } catch (error) {
+      const { type, message } = error as { type?: string; message: string };
+      return this.reply(res, 400, { __type: type ?? 'ValidationException', message });
+    }
+  }
+
+  private dispatch(operation: string, input: Record<string, unknown>): unknown {
+    switch (operation) {
+      case 'GetParametersByPath':
+        return this.getParametersByPath(input);
+      case 'GetParameter': {
+        const name = String(input.Name);
+        const latest = this.parameters.get(name)?.at(-1);
+        if (!latest) throw Object.assign(new Error(`parameter ${name} not found`), { type: 'ParameterNotFound' });
+        return { Parameter: this.describe(name, latest) };
+      }
+      case 'GetParameters': {
+        const names = (input.Names as string[]) ?? [];
+        const found = names.filter((n) => this.parameters.has(n));
+        return {
+          Parameters: found.map((n) => this.describe(n, this.parameters.get(n)!.at(-1)!)),
+          InvalidParameters: names.filter((n) => !this.parameters.has(n)),
+        };
+      }
+      case 'PutParameter': {
+        const name = String(input.Name);
+        const exists = this.parameters.has(name);
+        if (exists && input.Overwrite !== true) {
+          throw Object.assign(new Error(`parameter ${name} already exists`), { type: 'ParameterAlreadyExists' });
+        }
+        const versions = this.parameters.get(name) ?? [];
+        const description = typeof input.Description === 'string' ? input.Description : (versions.at(-1)?.description ?? '');
+        if (description.length > 1024) throw new Error('Description must be at most 1024 characters');
+        versions.push({
+          value: String(input.Value),
+          version: versions.length + 1,
+          description,
+          modifiedAt: new Date(),
+          modifiedBy: 'arn:aws:sts::000000000000:assumed-role/fake/caller',
+        });
+        this.parameters.set(name, versions);
+        return { Version: versions.length, Tier: 'Standard' };
+      }
+      case 'GetParameterHistory': {
+        const name = String(input.Name);
+        const versions = this.parameters.get(name);
+        if (!versions) throw Object.assign(new Error(`parameter ${name} not found`), { type: 'ParameterNotFound' });
+        return this.page(
+          versions.map((v) => ({
+            Name: name,
+            Type: 'String',
+            Value: v.value,
+            Version: v.version,
+            Description: v.description,
+            LastModifiedDate: v.modifiedAt.getTime() / 1000,
+            LastModifiedUser: v.modifiedBy,
+            DataType: 'text',
+            Tier: 'Standard',
+          })),
+          input,
+          50,
+        );
+      }
+      default:
+        throw Object.assign(new Error(`operation ${operation} is not faked`), { type: 'InvalidAction' });
+    }
+  }
+
+  private getParametersByPath(input: Record<string, unknown>): unknown {
+    const path = String(input.Path).replace(/\/$/, '');
+    const recursive = input.Recursive === true;
+    const matching = [...this.parameters.keys()]
+      .filter((name) => name.startsWith(`${path}/`) && (recursive || !name.slice(path.length + 1).includes('/')))
+      .sort();
+    return this.page(
+      matching.map((name) => this.describe(name, this.parameters.get(name)!.at(-1)!)),
+      input,
+      10,
+      'Parameters',
+    );
+  }
+
+  private page<T>(items: T[], input: Record<string, unknown>, defaultSize: number, key = 'Parameters'): Record<string, unknown> {
+    const size = Math.min(Number(input.MaxResults ?? defaultSize), defaultSize);
+    const start = input.NextToken ? Number(input.NextToken) : 0;
+    const next = start + size < items.length ? String(start + size) : undefined;
+    return { [key]: items.slice(start, start + size), ...(next ? { NextToken: next } : {}) };
+  }
+
+  private describe(name: string, stored: StoredVersion): Record<string, unknown> {
+    return {
+      Name: name,
+      Type: 'String',
+      Value: stored.value,
+      Version: stored.version,
+      LastModifiedDate: stored.modifiedAt.getTime() / 1000,
+      ARN: `arn:aws:ssm:eu-central-1:000000000000:parameter${name}`,
+      DataType: 'text',
+    };
+  }
+
+  private reply(res: http.ServerResponse, status: number, body: unknown): void {
+    const payload = JSON.stringify(body);
+    res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': `fake-${this.calls.length}`, 'content-length': Buffer.byteLength(payload) });
+    res.end(payload);
+  }
+}

@@ -1,0 +1,153 @@
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import invokeEventFixture from '../../fixtures/apigw-invoke-event.json';
+import { DEFAULT_PARAMETER_VALUES, parameterPath } from '../../../lambda/shared/routing-config';
+import { BedrockFake } from '../../fakes/bedrock-fake';
+import { McpTestServer } from '../../fakes/mcp-test-server';
+import { SsmFake } from '../../fakes/ssm-fake';
+
+export const ENVIRONMENT = 'dev';
+export const CONFIG_PATH = parameterPath(ENVIRONMENT);
+export const MODEL_ID = 'anthropic.claude-3-haiku-20240307-v1:0';
+
+/** The local stand-ins for AWS and the MCP server that one test file runs against. */
+export interface World {
+  readonly ssm: SsmFake;
+  readonly bedrock: BedrockFake;
+  readonly mcp: McpTestServer;
+  stop(): Promise<void>;
+}
+
+export async function startWorld(): Promise<World> {
+  const [ssm, bedrock, mcp] = await Promise.all([new SsmFake().start(), new BedrockFake().start(), new McpTestServer('invoke').start()]);
+  return {
+    ssm,
+    bedrock,
+    mcp,
+    stop: async () => {
+      await Promise.all([ssm.stop(), bedrock.stop(), mcp.stop()]);
+    },
+  };
+}
+
+/** Writes the config store defaults, then `overrides`, under the test environment's path. */
+export function seedConfig(ssm: SsmFake, overrides: Record<string, string> = {}): void {
+  for (const [name, value] of Object.entries({ ...DEFAULT_PARAMETER_VALUES, ...overrides })) {
+    ssm.put(`${CONFIG_PATH}/${name}`, value, 'seeded by test');
+  }
+}
+
+export const HYBRID_FOR_EVERYONE = { 'feature-flags/hybrid-routing': 'true', 'traffic/percentage': '100' };
+
+/**
+ * The Lambda environment the router gets in AWS, pointed at the world: endpoints only through
+ * the standard `AWS_ENDPOINT_URL_*` variables, plus the function's own variables.
+ */
+export function lambdaEnvironment(world: World, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    AWS_REGION: 'eu-central-1',
+    AWS_ACCESS_KEY_ID: 'AKIAFAKEFORTESTS',
+    AWS_SECRET_ACCESS_KEY: 'fake-secret-for-tests',
+    AWS_ENDPOINT_URL_SSM: world.ssm.url,
+    AWS_ENDPOINT_URL_BEDROCK_RUNTIME: world.bedrock.url,
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    ENVIRONMENT,
+    CONFIG_PATH,
+    CONFIG_TTL_SECONDS: '1',
+    BEDROCK_MODEL_ID: MODEL_ID,
+    MCP_SERVER_URL: world.mcp.url,
+    MCP_TOOL_NAME: world.mcp.toolName,
+    BUDGET_CEILING_MS: '28000',
+    HEALTH_STALE_AFTER_MS: '180000',
+    ...extra,
+  };
+}
+
+type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+
+/** Loads a fresh copy of a handler module: a new Lambda container with `env` as its environment. */
+export function loadHandler(modulePath: string, env: Record<string, string>): Handler {
+  Object.assign(process.env, env);
+  let handler: Handler | undefined;
+  jest.isolateModules(() => {
+    handler = (require(modulePath) as { handler: Handler }).handler;
+  });
+  return handler!;
+}
+
+export const lambdaContext = (): Context =>
+  ({
+    awsRequestId: `lambda-${Math.random().toString(16).slice(2)}`,
+    functionName: 'router',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:eu-central-1:123456789012:function:router',
+    memoryLimitInMB: '1024',
+    logGroupName: '/aws/lambda/router',
+    logStreamName: 'stream',
+    callbackWaitsForEmptyEventLoop: true,
+    getRemainingTimeInMillis: () => 29_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  }) as Context;
+
+/** An API Gateway proxy event for `POST /v1/invoke` (from the JSON fixture) with `body`. */
+export function invokeEvent(body: unknown, options: { raw?: boolean; caller?: string } = {}): APIGatewayProxyEvent {
+  const event = structuredClone(invokeEventFixture) as unknown as APIGatewayProxyEvent;
+  event.body = options.raw ? (body as string) : JSON.stringify(body);
+  event.requestContext.requestId = `req-${Math.random().toString(16).slice(2)}`;
+  if (options.caller) event.requestContext.identity.userArn = options.caller;
+  return event;
+}
+
+/** Collects what the functions write to stdout and stderr (logs and EMF) instead of printing it. */
+export class StdoutCapture {
+  readonly lines: string[] = [];
+  private originals: [typeof process.stdout.write, typeof process.stderr.write] | undefined;
+
+  start(): void {
+    this.originals = [process.stdout.write, process.stderr.write];
+    const capture = ((chunk: string | Uint8Array) => {
+      this.lines.push(...String(chunk).split('\n').filter((l) => l.trim() !== ''));
+      return true;
+    }) as typeof process.stdout.write;
+    process.stdout.write = capture;
+    process.stderr.write = capture;
+  }
+
+  stop(): void {
+    if (!this.originals) return;
+    [process.stdout.write, process.stderr.write] = this.originals;
+    this.originals = undefined;
+  }
+
+  clear(): void {
+    this.lines.length = 0;
+  }
+
+  json(): Record<string, unknown>[] {
+    return this.lines.flatMap((line) => {
+      try {
+        return [JSON.parse(line) as Record<string, unknown>];
+      } catch {
+        return [];
+      }
+    });
+  }
+
+  /** The EMF documents emitted, each with its metric names and dimension values. */
+  emf(): { metrics: string[]; dimensions: Record<string, string>; values: Record<string, unknown> }[] {
+    return this.json()
+      .filter((doc) => typeof doc._aws === 'object')
+      .map((doc) => {
+        const directive = (doc._aws as { CloudWatchMetrics: { Dimensions: string[][]; Metrics: { Name: string }[] }[] }).CloudWatchMetrics[0]!;
+        const dimensionNames = directive.Dimensions.flat();
+        return {
+          metrics: directive.Metrics.map((m) => m.Name),
+          dimensions: Object.fromEntries(dimensionNames.map((d) => [d, String(doc[d])])),
+          values: doc,
+        };
+      });
+  }
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
