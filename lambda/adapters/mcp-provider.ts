@@ -1,5 +1,6 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { CfWorkerJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/cfworker-provider.js';
 import type { AiProvider, ProviderRequest, ProviderResponse } from '../core/hybrid-router';
 import { ProviderFailure } from '../core/provider-failure';
 
@@ -96,7 +97,10 @@ export class McpProvider implements AiProvider {
   }
 
   private async open(): Promise<Client> {
-    const client = new Client(this.options.clientInfo ?? { name: 'hybrid-routing', version: '1.0.0' });
+    // The SDK's lighter validator; see bundling/ajv-not-bundled.ts for why not its default.
+    const client = new Client(this.options.clientInfo ?? { name: 'hybrid-routing', version: '1.0.0' }, {
+      jsonSchemaValidator: new CfWorkerJsonSchemaValidator(),
+    });
     await client.connect(new StreamableHTTPClientTransport(this.options.serverUrl), {
       timeout: this.options.connectTimeoutMs ?? 3_000,
     });

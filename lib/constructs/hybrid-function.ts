@@ -65,6 +65,11 @@ export class HybridFunction extends nodejs.NodejsFunction {
         sourcesContent: false,
         externalModules: [],
         // Bundled CommonJS dependencies call require(); an ESM bundle has to provide it.
+        esbuildArgs: {
+          // The MCP client is always given the cfworker validator, so ajv is dead weight.
+          '--alias:ajv': path.join(PROJECT_ROOT, 'lambda', 'adapters', 'bundling', 'ajv-not-bundled.ts'),
+          '--alias:ajv-formats': path.join(PROJECT_ROOT, 'lambda', 'adapters', 'bundling', 'ajv-not-bundled.ts'),
+        },
         banner: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
       },
     });
