@@ -15,7 +15,8 @@ import { CircuitBreakers } from '../lambda/core/circuit-breaker';
 import { CohortAssigner } from '../lambda/core/cohort';
 import { HybridRouter, type AiProvider, type ProviderResponse } from '../lambda/core/hybrid-router';
 import { createRouterApp } from '../lambda/router/router-app';
-import { DEFAULT_PARAMETER_VALUES } from '../lambda/shared/routing-config';
+import { DEFAULT_PARAMETER_VALUES, INITIAL_HEALTH_VALUE, healthParameter } from '../lambda/shared/routing-config';
+import { COMPONENTS } from '../lambda/shared/vocabulary';
 import { SsmFake } from '../test/fakes/ssm-fake';
 import { invokeEvent } from '../test/integration/support/world';
 
@@ -35,6 +36,9 @@ async function main(): Promise<void> {
   for (const [name, value] of Object.entries({ ...DEFAULT_PARAMETER_VALUES, 'feature-flags/hybrid-routing': 'true', 'traffic/percentage': '50' })) {
     ssm.put(`/hybrid-routing/bench/${name}`, value);
   }
+  // As deployed: the config store also holds one health parameter per component.
+  for (const component of COMPONENTS) ssm.put(`/hybrid-routing/bench/${healthParameter(component)}`, INITIAL_HEALTH_VALUE);
+  const pagesPerRead = Math.ceil((Object.keys(DEFAULT_PARAMETER_VALUES).length + COMPONENTS.length) / 10);
   const { logger, metrics } = createTelemetry('router', 'bench');
   const breakers = new CircuitBreakers(Date.now);
   const configSource = new ConfigSource({
@@ -52,7 +56,7 @@ async function main(): Promise<void> {
     budgetCeilingMs: 28_000,
     healthStaleAfterMs: 180_000,
   });
-  const app = createRouterApp({ router, breakers, configSource, logger, metrics });
+  const app = createRouterApp({ router, breakers, configSource, logger, metrics, healthPeriodMs: 60_000 });
   const context = { awsRequestId: 'bench', getRemainingTimeInMillis: () => 29_000 } as Context;
   const operations = ['emergency', 'infrastructure', 'standard-analysis', 'background'] as const;
   const events = Array.from({ length: 64 }, (_, i) =>
@@ -97,8 +101,10 @@ async function main(): Promise<void> {
         requests: WARMUP + REQUESTS,
         seconds: elapsedSeconds,
         getParametersByPathCalls: reads,
+        pagesPerRead,
+        reads: reads / pagesPerRead,
         ttlWindows: Math.ceil(elapsedSeconds / TTL_SECONDS),
-        per10kRequests: (reads / (WARMUP + REQUESTS)) * 10_000,
+        per10kRequests: (reads / pagesPerRead / (WARMUP + REQUESTS)) * 10_000,
       },
     }),
   );

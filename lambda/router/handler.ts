@@ -8,6 +8,7 @@ import { McpProvider } from '../adapters/mcp-provider';
 import { createTelemetry } from '../adapters/telemetry';
 import { CircuitBreakers } from '../core/circuit-breaker';
 import { CohortAssigner } from '../core/cohort';
+import { STALE_AFTER_PERIODS } from '../core/health';
 import { HybridRouter } from '../core/hybrid-router';
 import { SERVICE } from '../shared/metric-catalog';
 import { createRouterApp } from './router-app';
@@ -16,6 +17,7 @@ import { createRouterApp } from './router-app';
 const environment = requireEnv('ENVIRONMENT');
 const { logger, metrics } = createTelemetry(SERVICE.router, environment);
 const breakers = new CircuitBreakers(Date.now);
+const healthPeriodMs = numberEnv('HEALTH_CHECK_PERIOD_SECONDS', 60) * 1000;
 
 const configSource = new ConfigSource({
   provider: new SSMProvider({ awsSdkV3Client: new SSMClient({}) }),
@@ -39,7 +41,7 @@ const router = new HybridRouter({
     random: Math.random,
   },
   budgetCeilingMs: numberEnv('BUDGET_CEILING_MS', 28_000),
-  healthStaleAfterMs: numberEnv('HEALTH_STALE_AFTER_MS', 180_000),
+  healthStaleAfterMs: STALE_AFTER_PERIODS * healthPeriodMs,
 });
 
-export const handler = createRouterApp({ router, breakers, configSource, logger, metrics });
+export const handler = createRouterApp({ router, breakers, configSource, logger, metrics, healthPeriodMs });

@@ -5,11 +5,14 @@ import type { ConfigSource } from '../adapters/config-source';
 import { callerIdentityOf, errorResponse, jsonResponse, requestIdOf, routeOf } from '../adapters/http';
 import { publishMetrics } from '../adapters/telemetry';
 import type { CircuitBreakers } from '../core/circuit-breaker';
+import { healthView } from '../core/health';
 import { HttpError, InternalError, NotFoundError } from '../core/http-errors';
 import type { HybridRouter } from '../core/hybrid-router';
 import { parseJsonBody } from '../core/request-body';
 import { rejectedRequestMetrics, routeMetrics } from '../core/router-metrics';
 import { InvokeRequestSchema, MAX_BODY_BYTES } from '../shared/invoke-request';
+import type { ComponentHealth } from '../shared/routing-config';
+import { COMPONENTS, type Component } from '../shared/vocabulary';
 
 export interface RouterAppDependencies {
   readonly router: HybridRouter;
@@ -17,6 +20,9 @@ export interface RouterAppDependencies {
   readonly configSource: ConfigSource;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  /** The health-check schedule's period; health data older than three periods is stale. */
+  readonly healthPeriodMs: number;
+  readonly now?: () => number;
 }
 
 export type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
@@ -77,8 +83,64 @@ export function createRouterApp(deps: RouterAppDependencies): ApiHandler {
     );
   };
 
+  const now = deps.now ?? Date.now;
+
+  /** The health view from the cached configuration, with this container's own view of the router laid over it. */
+  const currentHealth = async () => {
+    const snapshot = await deps.configSource.current();
+    const at = now();
+    const view = healthView(snapshot.config.health, at, deps.healthPeriodMs);
+    const settings = snapshot.config.policy.circuitBreaker;
+    const breakers = deps.breakers.states(settings);
+    const components = { ...view.components };
+    if (snapshot.origin !== 'store') {
+      components['intelligent-router'] = {
+        ...components['intelligent-router'],
+        status: snapshot.origin === 'last-good' ? 'degraded' : 'unhealthy',
+        message:
+          snapshot.origin === 'last-good'
+            ? 'this router cannot read SSM and serves its last good configuration'
+            : 'this router has never read its configuration and serves the control path',
+      };
+    }
+    const { rollback } = snapshot.config;
+    const routing = {
+      hybridEnabled: snapshot.config.hybridEnabled,
+      trafficPercentage: snapshot.config.trafficPercentage,
+      effectiveTrafficPercentage: rollback.active || !snapshot.config.hybridEnabled ? 0 : snapshot.config.trafficPercentage,
+      mode: snapshot.config.mode,
+      rollback: { active: rollback.active, level: rollback.level, reason: rollback.reason, source: rollback.source, at: rollback.at },
+      breakerEpoch: snapshot.config.breakerEpoch,
+      breakers,
+      config: {
+        origin: snapshot.origin,
+        readAt: snapshot.readAt === undefined ? null : new Date(snapshot.readAt).toISOString(),
+        problems: snapshot.problems,
+      },
+    };
+    return { status: view.status, components, routing, timestamp: new Date(at).toISOString() };
+  };
+  const healthStatusCode = (status: ComponentHealth['status']) => (status === 'unhealthy' ? 503 : 200);
+
   const routes: Record<string, (event: APIGatewayProxyEvent, requestId: string) => Promise<APIGatewayProxyResult>> = {
     'POST /v1/invoke': invoke,
+    'GET /health': async (_event, requestId) => {
+      const { status, timestamp } = await currentHealth();
+      return jsonResponse(healthStatusCode(status), { status, timestamp }, requestId);
+    },
+    'GET /health/detailed': async (_event, requestId) => {
+      const health = await currentHealth();
+      return jsonResponse(healthStatusCode(health.status), health, requestId);
+    },
+    'GET /health/component/{name}': async (event, requestId) => {
+      const name = event.pathParameters?.name ?? '';
+      if (!(COMPONENTS as readonly string[]).includes(name)) {
+        throw new NotFoundError(`no component "${name}"; components are ${COMPONENTS.join(', ')}`);
+      }
+      const { components, timestamp } = await currentHealth();
+      const component = components[name as Component];
+      return jsonResponse(healthStatusCode(component.status), { component: name, ...component, timestamp }, requestId);
+    },
   };
 
   return async (event, context) => {

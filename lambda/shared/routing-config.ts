@@ -189,6 +189,9 @@ export const DEFAULT_PARAMETER_VALUES: Readonly<Record<(typeof PARAMETER)[keyof 
   [PARAMETER.breakerEpoch]: '0',
 };
 
+/** The value each `health/{component}` parameter starts with, before any health check has run. */
+export const INITIAL_HEALTH_VALUE = JSON.stringify(UNKNOWN_HEALTH);
+
 /**
  * The configuration served when no copy of the store was ever read: the control path for everyone.
  */

@@ -3,7 +3,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct, type IConstruct } from 'constructs';
 import { acknowledgeWildcardResource } from '../nag';
-import { DEFAULT_PARAMETER_VALUES, PARAMETER, parameterPath } from '../../lambda/shared/routing-config';
+import { DEFAULT_PARAMETER_VALUES, INITIAL_HEALTH_VALUE, PARAMETER, healthParameter, parameterPath } from '../../lambda/shared/routing-config';
+import { COMPONENTS } from '../../lambda/shared/vocabulary';
 
 export interface ConfigStoreProps {
   readonly environmentName: string;
@@ -12,8 +13,9 @@ export interface ConfigStoreProps {
 /**
  * The configuration store of DESIGN §6: one SSM String parameter per setting under
  * `/hybrid-routing/{env}/`, created with safe defaults (hybrid routing off, traffic 0, mode auto,
- * default policy, latch clear, breaker epoch 0). Operators change values at run time; a deploy
- * only rewrites a value when its default in code changes.
+ * default policy, latch clear, breaker epoch 0), and one `health/{component}` parameter per
+ * component, `unknown` until the health checks write it. Values change at run time; a deploy only
+ * rewrites a value when its default in code changes, and destroying the stack removes them all.
  */
 export class ConfigStore extends Construct {
   /** `/hybrid-routing/{env}` */
@@ -33,6 +35,15 @@ export class ConfigStore extends Construct {
         parameterName: `${this.path}/${name}`,
         stringValue: value,
         description: 'initial value set by deployment',
+        tier: ssm.ParameterTier.STANDARD,
+      });
+    }
+    for (const component of COMPONENTS) {
+      const name = healthParameter(component);
+      parameters[name] = new ssm.StringParameter(this, constructIdOf(name), {
+        parameterName: `${this.path}/${name}`,
+        stringValue: INITIAL_HEALTH_VALUE,
+        description: 'no health check has run yet',
         tier: ssm.ParameterTier.STANDARD,
       });
     }
@@ -62,6 +73,15 @@ export class ConfigStore extends Construct {
       `Read-only access to this environment's own parameter path ${this.path}/*, which the function reads whole in one cached GetParametersByPath call.`,
     );
     return grant;
+  }
+
+  /** `PutParameter` on the five `health/*` parameters only: what the health checks write. */
+  grantHealthWrite(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['ssm:PutParameter'],
+      resourceArns: COMPONENTS.map((component) => this.parameterArn(healthParameter(component))),
+    });
   }
 }
 

@@ -47,7 +47,7 @@ export class RouterApi extends Construct {
         MCP_SERVER_URL: config.mcp.serverUrl,
         MCP_TOOL_NAME: config.mcp.toolName,
         BUDGET_CEILING_MS: String(BUDGET_CEILING_MS),
-        HEALTH_STALE_AFTER_MS: String(3 * config.healthCheck.rateMinutes * 60_000),
+        HEALTH_CHECK_PERIOD_SECONDS: String(config.healthCheck.rateMinutes * 60),
       },
     });
     configStore.grantReadPath(this.routerFunction);
@@ -105,6 +105,18 @@ export class RouterApi extends Construct {
         requestModels: { 'application/json': invokeModel },
         requestValidator: bodyValidator,
       });
+
+    const health = this.api.root.addResource('health');
+    const openHealth = health.addMethod('GET', routerIntegration, { authorizationType: apigw.AuthorizationType.NONE });
+    health.addResource('detailed').addMethod('GET', routerIntegration);
+    health
+      .addResource('component')
+      .addResource('{name}')
+      .addMethod('GET', routerIntegration, { requestParameters: { 'method.request.path.name': true } });
+    Validations.of(openHealth).acknowledge({
+      id: 'AwsSolutions-APIG4',
+      reason: 'GET /health is open by design (DESIGN §4) so load balancers and uptime checks can call it; it returns only an overall status and a timestamp.',
+    });
 
     this.acknowledgeFindings(config);
   }

@@ -28,7 +28,9 @@ export class McpTestServer {
 
   constructor(readonly toolName = 'invoke') {}
 
-  async start(port = 0): Promise<this> {
+  /** Listens on a free port, or again on the port of an earlier start. */
+  async start(): Promise<this> {
+    const port = this.url ? Number(new URL(this.url).port) : 0;
     await new Promise<void>((resolve) => this.server.listen(port, '127.0.0.1', resolve));
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/mcp`;
     return this;

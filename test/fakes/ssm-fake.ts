@@ -15,6 +15,8 @@ export interface InjectedFault {
   readonly status: number;
   /** Only these operations fail; all of them when left out. */
   readonly operations?: readonly string[];
+  /** Only calls naming one of these parameters fail; calls naming any when left out. */
+  readonly names?: readonly string[];
   /** How many calls fail before the fault clears itself; forever when left out. */
   times?: number;
 }
@@ -81,17 +83,19 @@ export class SsmFake {
     const operation = target.replace(/^AmazonSSM\./, '');
     this.calls.push(operation);
 
-    const fault = this.faults.find((f) => !f.operations || f.operations.includes(operation));
-    if (fault) {
-      if (fault.times !== undefined && --fault.times <= 0) this.faults = this.faults.filter((f) => f !== fault);
-      return this.reply(res, fault.status, { __type: fault.type, message: `injected ${fault.type}` });
-    }
-
     let input: Record<string, unknown>;
     try {
       input = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<string, unknown>;
     } catch {
       return this.reply(res, 400, { __type: 'SerializationException', message: 'body is not JSON' });
+    }
+
+    const fault = this.faults.find(
+      (f) => (!f.operations || f.operations.includes(operation)) && (!f.names || f.names.includes(String(input.Name))),
+    );
+    if (fault) {
+      if (fault.times !== undefined && --fault.times <= 0) this.faults = this.faults.filter((f) => f !== fault);
+      return this.reply(res, fault.status, { __type: fault.type, message: `injected ${fault.type}` });
     }
     try {
       return this.reply(res, 200, this.dispatch(operation, input));

@@ -4,8 +4,8 @@ import cdkJson from '../../cdk.json';
 import { stackNameOf } from '../../lib/app';
 import { apiGatewaySchema } from '../../lib/constructs/api-model';
 import { InvokeRequestSchema } from '../../lambda/shared/invoke-request';
-import { DEFAULT_PARAMETER_VALUES } from '../../lambda/shared/routing-config';
-import { ENVIRONMENT_NAMES } from '../../lambda/shared/vocabulary';
+import { DEFAULT_PARAMETER_VALUES, INITIAL_HEALTH_VALUE } from '../../lambda/shared/routing-config';
+import { COMPONENTS, ENVIRONMENT_NAMES } from '../../lambda/shared/vocabulary';
 import { resourcesOf, synthesize, templateOf, unacknowledgedFindings } from './synth';
 
 const { app, stacks } = synthesize();
@@ -39,6 +39,7 @@ describe.each(ENVIRONMENT_NAMES.map((name, i) => [name, stacks[i]!] as const))('
   });
 
   it('runs the router on nodejs24.x, arm64, with explicit memory, timeout, tracing and environment', () => {
+    expect(router().fn.Properties.Environment.Variables.HEALTH_CHECK_PERIOD_SECONDS).toBe(String(config.healthCheck.rateMinutes * 60));
     const { fn } = router();
     expect(fn.Properties).toMatchObject({
       Runtime: 'nodejs24.x',
@@ -88,17 +89,90 @@ describe.each(ENVIRONMENT_NAMES.map((name, i) => [name, stacks[i]!] as const))('
     }
   });
 
-  it('creates the configuration store with safe defaults', () => {
+  it('creates the configuration store with safe defaults and unknown health', () => {
     const parameters = Object.values(resourcesOf(template, 'AWS::SSM::Parameter')).map((p) => [p.Properties.Name, p.Properties.Value]);
-    expect(Object.fromEntries(parameters)).toEqual(
-      Object.fromEntries(Object.entries(DEFAULT_PARAMETER_VALUES).map(([k, v]) => [`/hybrid-routing/${name}/${k}`, v])),
-    );
+    expect(Object.fromEntries(parameters)).toEqual({
+      ...Object.fromEntries(Object.entries(DEFAULT_PARAMETER_VALUES).map(([k, v]) => [`/hybrid-routing/${name}/${k}`, v])),
+      ...Object.fromEntries(COMPONENTS.map((c) => [`/hybrid-routing/${name}/health/${c}`, INITIAL_HEALTH_VALUE])),
+    });
   });
 
-  it('protects every API method with IAM auth', () => {
-    const methods = Object.values(resourcesOf(template, 'AWS::ApiGateway::Method'));
-    expect(methods.length).toBeGreaterThan(0);
-    for (const method of methods) expect(method.Properties.AuthorizationType).toBe('AWS_IAM');
+  describe('health checks', () => {
+    const healthFunction = () => Object.entries(resourcesOf(template, 'AWS::Lambda::Function')).find(([id]) => id.startsWith('HealthChecksHealthCheckFunction'))!;
+    const ssmArn = (suffix: string) => ({ 'Fn::Join': ['', [`arn:aws:ssm:${config.region}:`, { Ref: 'AWS::AccountId' }, `:parameter/hybrid-routing/${name}${suffix}`]] });
+
+    it('runs on the configured schedule, with retries and a dead-letter queue on the target', () => {
+      const [functionId] = healthFunction();
+      template.hasResourceProperties('AWS::Events::Rule', {
+        ScheduleExpression: `rate(${config.healthCheck.rateMinutes} minute${config.healthCheck.rateMinutes === 1 ? '' : 's'})`,
+        State: 'ENABLED',
+        Targets: [
+          {
+            Arn: { 'Fn::GetAtt': [functionId, 'Arn'] },
+            Id: Match.anyValue(),
+            DeadLetterConfig: { Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^HealthChecksFailures'), 'Arn'] } },
+            RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: config.healthCheck.rateMinutes * 60 },
+          },
+        ],
+      });
+      template.hasResourceProperties('AWS::Lambda::Permission', { FunctionName: { 'Fn::GetAtt': [functionId, 'Arn'] }, Principal: 'events.amazonaws.com' });
+    });
+
+    it('has reserved concurrency, explicit settings, and records failed runs in the queue', () => {
+      const [functionId, fn] = healthFunction();
+      expect(fn.Properties).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        MemorySize: 512,
+        Timeout: 30,
+        ReservedConcurrentExecutions: 1,
+        Environment: { Variables: { CONFIG_PATH: `/hybrid-routing/${name}`, PROBE_TIMEOUT_MS: '10000', UNHEALTHY_AFTER: String(config.healthCheck.unhealthyAfter) } },
+      });
+      template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+        FunctionName: { Ref: functionId },
+        MaximumRetryAttempts: 0,
+        DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('^HealthChecksFailures'), 'Arn'] } } },
+      });
+      template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true });
+    });
+
+    it('may read the path, write only health/*, and probe only the configured model', () => {
+      const [, fn] = healthFunction();
+      const roleId = fn.Properties.Role['Fn::GetAtt'][0] as string;
+      const statements = Object.values(resourcesOf(template, 'AWS::IAM::Policy'))
+        .filter((p) => p.Properties.Roles.some((r: any) => r.Ref === roleId))
+        .flatMap((p) => p.Properties.PolicyDocument.Statement);
+      const byAction = Object.fromEntries(statements.map((s: any) => [[s.Action].flat().join(','), s.Resource]));
+      expect(byAction['ssm:PutParameter']).toEqual(COMPONENTS.map((c) => ssmArn(`/health/${c}`)).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))));
+      expect(byAction['ssm:GetParameter,ssm:GetParameters,ssm:GetParametersByPath']).toEqual([ssmArn(''), ssmArn('/*')]);
+      expect(byAction['bedrock:InvokeModel']).toBe(`arn:aws:bedrock:${config.region}::foundation-model/${config.bedrock.modelId}`);
+      expect(Object.keys(byAction).sort()).toEqual([
+        'bedrock:InvokeModel',
+        'sqs:GetQueueAttributes,sqs:GetQueueUrl,sqs:SendMessage',
+        'ssm:GetParameter,ssm:GetParameters,ssm:GetParametersByPath',
+        'ssm:PutParameter',
+        'xray:PutTelemetryRecords,xray:PutTraceSegments',
+      ]);
+    });
+  });
+
+  it('protects every API method with IAM auth except the open GET /health', () => {
+    const resources = resourcesOf(template, 'AWS::ApiGateway::Resource');
+    const pathOf = (ref: any): string => {
+      if (!ref?.Ref) return '';
+      const resource = resources[ref.Ref]!;
+      return `${pathOf(resource.Properties.ParentId)}/${resource.Properties.PathPart}`;
+    };
+    const methods = Object.values(resourcesOf(template, 'AWS::ApiGateway::Method')).map((m) => [
+      `${m.Properties.HttpMethod} ${pathOf(m.Properties.ResourceId)}`,
+      m.Properties.AuthorizationType,
+    ]);
+    expect(Object.fromEntries(methods)).toEqual({
+      'POST /v1/invoke': 'AWS_IAM',
+      'GET /health': 'NONE',
+      'GET /health/detailed': 'AWS_IAM',
+      'GET /health/component/{name}': 'AWS_IAM',
+    });
   });
 
   it('validates POST /v1/invoke against the model generated from the router schema', () => {

@@ -57,7 +57,7 @@ export function lambdaEnvironment(world: World, extra: Record<string, string> = 
     MCP_SERVER_URL: world.mcp.url,
     MCP_TOOL_NAME: world.mcp.toolName,
     BUDGET_CEILING_MS: '28000',
-    HEALTH_STALE_AFTER_MS: '180000',
+    HEALTH_CHECK_PERIOD_SECONDS: '60',
     ...extra,
   };
 }
@@ -151,3 +151,17 @@ export class StdoutCapture {
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** An API Gateway proxy event for any route, built from the same fixture. */
+export function apiEvent(method: string, resource: string, path: string, pathParameters: Record<string, string> | null = null): APIGatewayProxyEvent {
+  const event = structuredClone(invokeEventFixture) as unknown as APIGatewayProxyEvent;
+  Object.assign(event, { httpMethod: method, resource, path, pathParameters, body: null });
+  Object.assign(event.requestContext, { httpMethod: method, resourcePath: resource, path: `/dev${path}`, requestId: `req-${Math.random().toString(16).slice(2)}` });
+  return event;
+}
+
+/** The health-check function's environment in AWS, pointed at the world. */
+export function healthCheckEnvironment(world: World): Record<string, string> {
+  const { BEDROCK_MODEL_ID: _model, CONFIG_TTL_SECONDS: _ttl, BUDGET_CEILING_MS: _ceiling, HEALTH_CHECK_PERIOD_SECONDS: _period, ...shared } = lambdaEnvironment(world);
+  return { ...shared, BEDROCK_PROBE_MODEL_ID: MODEL_ID, PROBE_TIMEOUT_MS: '2000', UNHEALTHY_AFTER: '3' };
+}

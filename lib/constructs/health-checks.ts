@@ -1,0 +1,106 @@
+import { Duration, Validations } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { EnvironmentConfig } from '../config/environment-config';
+import type { ConfigStore } from './config-store';
+import { HybridFunction } from './hybrid-function';
+import { bedrockModelArns } from './router-api';
+
+export interface HealthChecksProps {
+  readonly environmentName: string;
+  readonly config: EnvironmentConfig;
+  readonly configStore: ConfigStore;
+}
+
+/** Each probe's own deadline: well under the shortest schedule period (one minute). */
+const PROBE_TIMEOUT = Duration.seconds(10);
+
+/**
+ * The HybridHealthMonitor: an EventBridge schedule runs a function that probes the Bedrock path,
+ * the MCP path and the configuration store in parallel and writes the `health/*` parameters the
+ * router routes by and reports from. Failed runs and undeliverable events land in a queue.
+ */
+export class HealthChecks extends Construct {
+  readonly healthCheckFunction: HybridFunction;
+  readonly schedule: events.Rule;
+  readonly failures: sqs.Queue;
+
+  constructor(scope: Construct, id: string, props: HealthChecksProps) {
+    super(scope, id);
+    const { config, environmentName, configStore } = props;
+    const probeModelId = config.bedrock.probeModelId ?? config.bedrock.modelId;
+
+    this.failures = new sqs.Queue(this, 'Failures', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+
+    this.healthCheckFunction = new HybridFunction(this, 'HealthCheckFunction', {
+      entry: 'health-check/handler.ts',
+      description: `Hybrid Routing ${environmentName}: probes both paths and writes health/* parameters`,
+      memorySize: 512,
+      timeout: PROBE_TIMEOUT.plus(Duration.seconds(20)),
+      logRetention: config.logRetentionDays,
+      // Its own slot: a burst of router traffic cannot take the concurrency the health checks need.
+      reservedConcurrentExecutions: 1,
+      environment: {
+        ENVIRONMENT: environmentName,
+        CONFIG_PATH: configStore.path,
+        BEDROCK_PROBE_MODEL_ID: probeModelId,
+        MCP_SERVER_URL: config.mcp.serverUrl,
+        MCP_TOOL_NAME: config.mcp.toolName,
+        PROBE_TIMEOUT_MS: String(PROBE_TIMEOUT.toMilliseconds()),
+        UNHEALTHY_AFTER: String(config.healthCheck.unhealthyAfter),
+      },
+    });
+    // The next scheduled run is the retry; a failed run is recorded, not repeated.
+    this.healthCheckFunction.configureAsyncInvoke({
+      retryAttempts: 0,
+      maxEventAge: Duration.minutes(config.healthCheck.rateMinutes),
+      onFailure: new destinations.SqsDestination(this.failures),
+    });
+    configStore.grantReadPath(this.healthCheckFunction);
+    configStore.grantHealthWrite(this.healthCheckFunction);
+    this.healthCheckFunction.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['bedrock:InvokeModel'], resources: bedrockModelArns(this, probeModelId, config.bedrock.inferenceProfileRegions) }),
+    );
+
+    this.schedule = new events.Rule(this, 'Schedule', {
+      description: `Hybrid Routing ${environmentName}: run the health checks every ${config.healthCheck.rateMinutes} minute(s)`,
+      schedule: events.Schedule.rate(Duration.minutes(config.healthCheck.rateMinutes)),
+    });
+    this.schedule.addTarget(
+      new targets.LambdaFunction(this.healthCheckFunction, {
+        deadLetterQueue: this.failures,
+        retryAttempts: 2,
+        maxEventAge: Duration.minutes(config.healthCheck.rateMinutes),
+      }),
+    );
+
+    Validations.of(this.failures).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is itself the dead-letter queue for failed health-check runs and undeliverable schedule events.',
+    });
+    Validations.of(this.failures).acknowledge({
+      id: 'Serverless-SQSRedrivePolicy',
+      reason: 'This queue is the end of the line for failed health-check runs; nothing consumes it automatically, so there is nothing to redrive.',
+    });
+    Validations.of(this.healthCheckFunction).acknowledge({
+      id: 'Serverless-LambdaDLQ',
+      reason: 'Failed asynchronous runs go to the on-failure destination (the Failures queue), which supersedes a function DLQ and records the error too.',
+    });
+    Validations.of(this.healthCheckFunction).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      reason: 'Lets the function write its own CloudWatch logs; AWS maintains this managed policy for exactly that.',
+    });
+    Validations.of(this.healthCheckFunction).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'X-Ray PutTraceSegments and PutTelemetryRecords do not support resource-level permissions; granted by Tracing.ACTIVE.',
+    });
+  }
+}

@@ -1,0 +1,82 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import scheduledEvent from '../fixtures/scheduled-event.json';
+import { COMPONENTS } from '../../lambda/shared/vocabulary';
+import { assetByPrefix, synthesizeAssets, type FunctionAsset } from '../support/assets';
+import { CONFIG_PATH, HYBRID_FOR_EVERYONE, apiEvent, invokeEvent, seedConfig, startWorld, type World } from './support/world';
+
+const run = promisify(execFile);
+let world: World;
+let assets: Record<string, FunctionAsset>;
+
+beforeAll(async () => {
+  world = await startWorld();
+  assets = synthesizeAssets('dev');
+}, 120_000);
+afterAll(async () => world.stop());
+
+/**
+ * Runs a bundled function from the cloud assembly in its own Node process, configured only by its
+ * template environment, the standard AWS_ENDPOINT_URL_* variables and MCP_SERVER_URL.
+ */
+async function invokeAsset(asset: FunctionAsset, events: unknown[]): Promise<any[]> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'asset-'));
+  const eventsFile = path.join(dir, 'events.json');
+  const resultsFile = path.join(dir, 'results.json');
+  writeFileSync(eventsFile, JSON.stringify(events));
+  await run(process.execPath, [path.join(__dirname, '..', 'support', 'invoke-asset.mjs'), asset.file, eventsFile, resultsFile], {
+    env: {
+      PATH: process.env.PATH,
+      ...asset.environment,
+      AWS_REGION: 'eu-central-1',
+      AWS_ACCESS_KEY_ID: 'AKIAFAKEFORTESTS',
+      AWS_SECRET_ACCESS_KEY: 'fake-secret-for-tests',
+      AWS_ENDPOINT_URL_SSM: world.ssm.url,
+      AWS_ENDPOINT_URL_BEDROCK_RUNTIME: world.bedrock.url,
+      MCP_SERVER_URL: world.mcp.url,
+    },
+    timeout: 60_000,
+  });
+  return JSON.parse(readFileSync(resultsFile, 'utf8')) as any[];
+}
+
+describe('the assets in cdk.out', () => {
+  it('the router routes API Gateway events against the fakes, loaded on its own', async () => {
+    const router = assetByPrefix(assets, 'RouterApiRouterFunction');
+    seedConfig(world.ssm, HYBRID_FOR_EVERYONE);
+    world.bedrock.reset();
+    world.mcp.toolCalls.length = 0;
+    const messages = [{ role: 'user', content: 'hello' }];
+    const [emergency, background, invalid] = await invokeAsset(router, [
+      invokeEvent({ operation: 'emergency', messages }),
+      invokeEvent({ operation: 'background', messages }),
+      invokeEvent({ operation: 'emergency', messages, extra: true }),
+    ]);
+    expect(emergency.statusCode).toBe(200);
+    expect(JSON.parse(emergency.body).routing).toMatchObject({ provider: 'bedrock', cohort: 'hybrid' });
+    expect(JSON.parse(background.body).routing).toMatchObject({ provider: 'mcp', cohort: 'hybrid' });
+    expect(invalid.statusCode).toBe(400);
+    expect(world.bedrock.calls.map((c) => c.modelId)).toEqual([router.environment.BEDROCK_MODEL_ID]);
+    expect(world.mcp.toolCalls).toHaveLength(1);
+  });
+
+  it('the health check writes the five components, and the router reports them', async () => {
+    seedConfig(world.ssm, HYBRID_FOR_EVERYONE);
+    world.bedrock.reset();
+    const [report] = await invokeAsset(assetByPrefix(assets, 'HealthChecksHealthCheckFunction'), [scheduledEvent]);
+    for (const component of COMPONENTS) {
+      expect(JSON.parse(world.ssm.get(`${CONFIG_PATH}/health/${component}`)!)).toMatchObject({ status: 'healthy', lastCheckedAt: report.checkedAt });
+    }
+
+    const [detailed] = await invokeAsset(assetByPrefix(assets, 'RouterApiRouterFunction'), [apiEvent('GET', '/health/detailed', '/health/detailed')]);
+    expect(detailed.statusCode).toBe(200);
+    const body = JSON.parse(detailed.body);
+    expect(body.status).toBe('healthy');
+    expect(Object.fromEntries(Object.entries(body.components).map(([name, h]: [string, any]) => [name, h.status]))).toEqual(
+      Object.fromEntries(COMPONENTS.map((c) => [c, 'healthy'])),
+    );
+  });
+});
