@@ -1,6 +1,7 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { EnvironmentConfig } from './config/environment-config';
+import { AdminApi } from './constructs/admin-api';
 import { ConfigStore } from './constructs/config-store';
 import { HealthChecks } from './constructs/health-checks';
 import { RouterApi } from './constructs/router-api';
@@ -15,6 +16,7 @@ export class HybridRoutingStack extends Stack {
   readonly configStore: ConfigStore;
   readonly routerApi: RouterApi;
   readonly healthChecks: HealthChecks;
+  readonly adminApi: AdminApi;
 
   constructor(scope: Construct, id: string, props: HybridRoutingStackProps) {
     super(scope, id, props);
@@ -23,6 +25,7 @@ export class HybridRoutingStack extends Stack {
     this.configStore = new ConfigStore(this, 'ConfigStore', { environmentName });
     this.routerApi = new RouterApi(this, 'RouterApi', { environmentName, config, configStore: this.configStore });
     this.healthChecks = new HealthChecks(this, 'HealthChecks', { environmentName, config, configStore: this.configStore });
+    this.adminApi = new AdminApi(this, 'AdminApi', { environmentName, config, configStore: this.configStore, api: this.routerApi.api });
 
     new CfnOutput(this, 'ApiUrl', { value: this.routerApi.api.url, description: 'Base URL of the Hybrid Routing API' });
     new CfnOutput(this, 'ConfigPath', { value: this.configStore.path, description: 'SSM parameter path of this environment' });

@@ -75,6 +75,15 @@ export class ConfigStore extends Construct {
     return grant;
   }
 
+  /** `PutParameter` on the six settings (flag, traffic, mode, policy, latch, epoch), never on `health/*`. */
+  grantSettingsWrite(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['ssm:PutParameter'],
+      resourceArns: Object.values(PARAMETER).map((name) => this.parameterArn(name)),
+    });
+  }
+
   /** `PutParameter` on the five `health/*` parameters only: what the health checks write. */
   grantHealthWrite(grantee: iam.IGrantable): iam.Grant {
     return iam.Grant.addToPrincipal({

@@ -52,6 +52,11 @@ export class SsmFake {
     this.parameters.set(name, versions);
   }
 
+  /** Forgets every parameter and its history. */
+  clear(): void {
+    this.parameters.clear();
+  }
+
   get(name: string): string | undefined {
     return this.parameters.get(name)?.at(-1)?.value;
   }

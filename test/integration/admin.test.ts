@@ -1,0 +1,301 @@
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { COMPONENTS } from '../../lambda/shared/vocabulary';
+import {
+  CONFIG_PATH,
+  HYBRID_FOR_EVERYONE,
+  StdoutCapture,
+  apiEvent,
+  lambdaContext,
+  lambdaEnvironment,
+  loadHandler,
+  seedConfig,
+  startWorld,
+  type World,
+} from './support/world';
+
+const ADMIN = require.resolve('../../lambda/admin/handler');
+const ALICE = 'arn:aws:sts::123456789012:assumed-role/operators/alice';
+let world: World;
+let handler: ReturnType<typeof loadHandler>;
+const stdout = new StdoutCapture();
+
+beforeAll(async () => {
+  world = await startWorld();
+  handler = loadHandler(ADMIN, lambdaEnvironment(world));
+});
+afterAll(async () => world.stop());
+beforeEach(() => {
+  world.ssm.heal();
+  world.ssm.clear();
+  seedConfig(world.ssm);
+  for (const component of COMPONENTS) world.ssm.put(`${CONFIG_PATH}/health/${component}`, JSON.stringify({ status: 'healthy', lastCheckedAt: new Date().toISOString(), latencyMs: 5, consecutiveFailures: 0, message: 'ok' }));
+  world.ssm.resetCalls();
+  stdout.start();
+});
+afterEach(() => stdout.stop());
+
+const ROUTES: Record<string, string> = {
+  '/admin/status': '/admin/status',
+  '/admin/traffic': '/admin/traffic',
+  '/admin/routing/mode': '/admin/routing/mode',
+  '/admin/routing/policy': '/admin/routing/policy',
+  '/admin/rollback': '/admin/rollback',
+  '/admin/circuit-breakers/reset': '/admin/circuit-breakers/reset',
+  '/admin/audit': '/admin/audit',
+};
+
+async function call(method: string, path: string, body?: unknown, options: { query?: Record<string, string>; raw?: boolean; caller?: string } = {}) {
+  const flag = /^\/admin\/feature-flags\/(.*)$/.exec(path);
+  const resource = flag ? '/admin/feature-flags/{flag}' : ROUTES[path] ?? path;
+  const event: APIGatewayProxyEvent = apiEvent(method, resource, path, flag ? { flag: flag[1]! } : null);
+  event.body = body === undefined ? null : options.raw ? (body as string) : JSON.stringify(body);
+  event.queryStringParameters = options.query ?? null;
+  event.requestContext.identity.userArn = options.caller ?? ALICE;
+  const result = await handler(event, lambdaContext());
+  return { status: result.statusCode, json: JSON.parse(result.body) as Record<string, any> };
+}
+
+const value = (name: string) => world.ssm.get(`${CONFIG_PATH}/${name}`);
+const lastDescription = (name: string) => world.ssm.history(`${CONFIG_PATH}/${name}`).at(-1)!.description;
+
+describe('admin: each route', () => {
+  it('GET /admin/status answers the whole state', async () => {
+    const { status, json } = await call('GET', '/admin/status');
+    expect(status).toBe(200);
+    expect(json.state).toMatchObject({
+      environment: 'dev',
+      hybridEnabled: false,
+      trafficPercentage: 0,
+      effectiveTrafficPercentage: 0,
+      mode: 'auto',
+      rollback: { active: false },
+      breakerEpoch: 0,
+      health: { status: 'healthy', components: { 'direct-bedrock': 'healthy', 'bedrock-support': 'healthy' } },
+      problems: [],
+    });
+    expect(json.state.policy.operations.emergency).toEqual({ strategy: 'bedrock-first', budget: { targetMs: 5000, hardMs: 10000 } });
+  });
+
+  it('PUT /admin/traffic sets the percentage, records reason and caller, and answers the new state', async () => {
+    const { status, json } = await call('PUT', '/admin/traffic', { percentage: 25, reason: 'Limited rollout' });
+    expect(status).toBe(200);
+    expect(json.changed).toEqual([{ parameter: 'traffic/percentage', version: 2 }]);
+    expect(json.state.trafficPercentage).toBe(25);
+    expect(value('traffic/percentage')).toBe('25');
+    expect(lastDescription('traffic/percentage')).toBe(`Limited rollout [by ${ALICE}]`);
+  });
+
+  it('PUT /admin/feature-flags/hybrid-routing turns the flag on and off', async () => {
+    expect((await call('PUT', '/admin/feature-flags/hybrid-routing', { enabled: true, reason: 'go live' })).json.state.hybridEnabled).toBe(true);
+    expect((await call('PUT', '/admin/feature-flags/hybrid-routing', { enabled: false, reason: 'pause' })).json.state.hybridEnabled).toBe(false);
+    expect(value('feature-flags/hybrid-routing')).toBe('false');
+  });
+
+  it('PUT /admin/routing/mode sets the mode', async () => {
+    const { json } = await call('PUT', '/admin/routing/mode', { mode: 'force-mcp', reason: 'Bedrock incident' });
+    expect(json.state.mode).toBe('force-mcp');
+  });
+
+  it('PUT /admin/routing/policy stores the policy and answers it resolved with defaults', async () => {
+    const policy = { circuitBreaker: { failureThreshold: 3, coolDownMs: 10_000 } };
+    const { status, json } = await call('PUT', '/admin/routing/policy', { policy, reason: 'faster trips' });
+    expect(status).toBe(200);
+    expect(JSON.parse(value('routing/policy')!)).toEqual(policy);
+    expect(json.state.policy.circuitBreaker).toEqual(policy.circuitBreaker);
+    expect(json.state.policy.retry).toEqual({ baseDelayMs: 100 });
+  });
+
+  it('POST /admin/circuit-breakers/reset bumps the epoch', async () => {
+    await call('POST', '/admin/circuit-breakers/reset', { reason: 'MCP recovered' });
+    const { json } = await call('POST', '/admin/circuit-breakers/reset', { reason: 'again' });
+    expect(json.state.breakerEpoch).toBe(2);
+    expect(lastDescription('circuit-breakers/epoch')).toBe(`circuit breakers reset: again [by ${ALICE}]`);
+  });
+});
+
+describe('admin: rollback and the latch', () => {
+  beforeEach(() => seedConfig(world.ssm, { ...HYBRID_FOR_EVERYONE, 'traffic/percentage': '75' }));
+
+  it('POST /admin/rollback level 2 writes the latch first, then the flag, then traffic', async () => {
+    world.ssm.resetCalls();
+    const { status, json } = await call('POST', '/admin/rollback', { level: 2, reason: 'error spike' });
+    expect(status).toBe(200);
+    expect(json.changed.map((c: any) => c.parameter)).toEqual(['rollback/state', 'feature-flags/hybrid-routing', 'traffic/percentage']);
+    expect(json.state).toMatchObject({ hybridEnabled: false, trafficPercentage: 0, effectiveTrafficPercentage: 0 });
+    expect(json.state.rollback).toMatchObject({
+      active: true,
+      level: 2,
+      reason: 'error spike',
+      source: `manual: ${ALICE}`,
+      previous: { hybridEnabled: true, trafficPercentage: 75 },
+    });
+  });
+
+  it('POST /admin/rollback level 1 turns only the flag off, and a repeat changes nothing', async () => {
+    const first = await call('POST', '/admin/rollback', { level: 1, reason: 'latency' });
+    expect(first.json.state).toMatchObject({ hybridEnabled: false, trafficPercentage: 75 });
+    world.ssm.resetCalls();
+    const again = await call('POST', '/admin/rollback', { level: 1, reason: 'latency again' });
+    expect(again.json).toMatchObject({ changed: [], message: expect.stringContaining('already in effect') });
+    expect(world.ssm.count('PutParameter')).toBe(0);
+  });
+
+  it('escalates a level-1 latch to level 2 and keeps the original previous state', async () => {
+    await call('POST', '/admin/rollback', { level: 1, reason: 'latency' });
+    const { json } = await call('POST', '/admin/rollback', { level: 2, reason: 'errors too' });
+    expect(json.state.rollback).toMatchObject({ level: 2, previous: { hybridEnabled: true, trafficPercentage: 75 } });
+    expect(json.state.trafficPercentage).toBe(0);
+  });
+
+  it.each([
+    ['raising traffic', 'PUT', '/admin/traffic', { percentage: 100, reason: 'more' }],
+    ['enabling the flag', 'PUT', '/admin/feature-flags/hybrid-routing', { enabled: true, reason: 'on again' }],
+    ['forcing Bedrock', 'PUT', '/admin/routing/mode', { mode: 'force-bedrock', reason: 'bypass' }],
+  ])('answers 409 for %s while the latch is active, and says how to clear it', async (_name, method, path, body) => {
+    await call('POST', '/admin/rollback', { level: 2, reason: 'errors' });
+    world.ssm.resetCalls();
+    const { status, json } = await call(method, path, body);
+    expect(status).toBe(409);
+    expect(json.error).toMatchObject({ code: 'Conflict', message: expect.stringContaining('rollback clear --reason') });
+    expect(world.ssm.count('PutParameter')).toBe(0);
+  });
+
+  it.each([
+    ['lowering traffic', 'PUT', '/admin/traffic', { percentage: 0, reason: 'hold' }],
+    ['disabling the flag', 'PUT', '/admin/feature-flags/hybrid-routing', { enabled: false, reason: 'off' }],
+    ['forcing MCP', 'PUT', '/admin/routing/mode', { mode: 'force-mcp', reason: 'safe' }],
+  ])('allows %s while the latch is active', async (_name, method, path, body) => {
+    await call('POST', '/admin/rollback', { level: 1, reason: 'latency' });
+    expect((await call(method, path, body)).status).toBe(200);
+  });
+
+  it('DELETE /admin/rollback clears the latch and restores nothing', async () => {
+    await call('POST', '/admin/rollback', { level: 2, reason: 'errors' });
+    const { status, json } = await call('DELETE', '/admin/rollback', { reason: 'fixed the model ARN' });
+    expect(status).toBe(200);
+    expect(json.state).toMatchObject({ rollback: { active: false }, hybridEnabled: false, trafficPercentage: 0 });
+    expect((await call('PUT', '/admin/traffic', { percentage: 5, reason: 'canary again' })).status).toBe(200);
+  });
+});
+
+describe('admin: bad input changes nothing', () => {
+  it.each([
+    ['101', { percentage: 101, reason: 'r' }],
+    ['-1', { percentage: -1, reason: 'r' }],
+    ['"50"', { percentage: '50', reason: 'r' }],
+    ['50.5', { percentage: 50.5, reason: 'r' }],
+    ['a missing reason', { percentage: 50 }],
+    ['an empty reason', { percentage: 50, reason: '   ' }],
+    ['a 600-character reason', { percentage: 50, reason: 'x'.repeat(600) }],
+    ['an extra field', { percentage: 50, reason: 'r', force: true }],
+  ])('PUT /admin/traffic rejects %s with 400', async (_name, body) => {
+    const { status, json } = await call('PUT', '/admin/traffic', body);
+    expect(status).toBe(400);
+    expect(json.error.code).toBe('ValidationError');
+    expect(world.ssm.count('PutParameter')).toBe(0);
+  });
+
+  it('rejects NaN, which is not JSON, with 400', async () => {
+    const { status } = await call('PUT', '/admin/traffic', '{"percentage": NaN, "reason": "r"}', { raw: true });
+    expect(status).toBe(400);
+    expect(world.ssm.count('PutParameter')).toBe(0);
+  });
+
+  it.each([
+    ['an unknown mode', 'PUT', '/admin/routing/mode', { mode: 'turbo', reason: 'r' }, 400],
+    ['a non-boolean flag value', 'PUT', '/admin/feature-flags/hybrid-routing', { enabled: 'yes', reason: 'r' }, 400],
+    ['an unknown flag', 'PUT', '/admin/feature-flags/bedrock-support', { enabled: true, reason: 'r' }, 404],
+    ['a policy with an unknown field', 'PUT', '/admin/routing/policy', { policy: { turbo: true }, reason: 'r' }, 400],
+    ['a policy whose target exceeds its hard limit', 'PUT', '/admin/routing/policy', { policy: { operations: { background: { strategy: 'mcp-first', budget: { targetMs: 9000, hardMs: 1000 } } } }, reason: 'r' }, 400],
+    ['rollback level 3', 'POST', '/admin/rollback', { level: 3, reason: 'r' }, 400],
+    ['a latch clear without reason', 'DELETE', '/admin/rollback', {}, 400],
+  ])('rejects %s', async (_name, method, path, body, status) => {
+    expect((await call(method, path, body)).status).toBe(status);
+    expect(world.ssm.count('PutParameter')).toBe(0);
+  });
+
+  it('answers 404 for an unknown admin route', async () => {
+    expect((await call('POST', '/admin/emergency/enable', {})).status).toBe(404);
+  });
+});
+
+describe('admin: SSM failures', () => {
+  it('retries TooManyUpdates and then succeeds', async () => {
+    world.ssm.fail({ type: 'TooManyUpdates', status: 400, operations: ['PutParameter'], times: 2 });
+    const { status } = await call('PUT', '/admin/traffic', { percentage: 5, reason: 'canary' });
+    expect(status).toBe(200);
+    expect(value('traffic/percentage')).toBe('5');
+  });
+
+  it('answers 503 when a write keeps failing, and writes nothing after it', async () => {
+    seedConfig(world.ssm, { ...HYBRID_FOR_EVERYONE });
+    world.ssm.fail({ type: 'InternalServerError', status: 500, operations: ['PutParameter'], names: [`${CONFIG_PATH}/feature-flags/hybrid-routing`] });
+    const { status, json } = await call('POST', '/admin/rollback', { level: 2, reason: 'errors' });
+    expect(status).toBe(503);
+    expect(json.error.message).toContain('could not write feature-flags/hybrid-routing');
+    expect(JSON.parse(value('rollback/state')!).active).toBe(true);
+    expect(value('traffic/percentage')).toBe('100');
+  });
+
+  it('answers 503 and writes nothing when the store cannot be read', async () => {
+    world.ssm.fail({ type: 'InternalServerError', status: 500, operations: ['GetParametersByPath'] });
+    const { status, json } = await call('PUT', '/admin/traffic', { percentage: 5, reason: 'canary' });
+    expect(status).toBe(503);
+    expect(json.error.code).toBe('Unavailable');
+    expect(world.ssm.count('PutParameter')).toBe(0);
+  });
+});
+
+describe('admin: audit', () => {
+  it('lists every change newest first: parameter, old → new, reason, who, when', async () => {
+    await call('PUT', '/admin/feature-flags/hybrid-routing', { enabled: true, reason: 'go live' });
+    for (const percentage of [5, 25]) await call('PUT', '/admin/traffic', { percentage, reason: `ramp to ${percentage}` }, { caller: 'arn:aws:iam::123456789012:user/bob' });
+    const { status, json } = await call('GET', '/admin/audit', undefined, { query: { limit: '3' } });
+    expect(status).toBe(200);
+    expect(json.entries).toEqual([
+      { parameter: 'traffic/percentage', version: 3, oldValue: '5', newValue: '25', reason: 'ramp to 25', who: 'arn:aws:iam::123456789012:user/bob', at: expect.any(String) },
+      { parameter: 'traffic/percentage', version: 2, oldValue: '0', newValue: '5', reason: 'ramp to 5', who: 'arn:aws:iam::123456789012:user/bob', at: expect.any(String) },
+      { parameter: 'feature-flags/hybrid-routing', version: 2, oldValue: 'false', newValue: 'true', reason: 'go live', who: ALICE, at: expect.any(String) },
+    ]);
+    const times = json.entries.map((e: any) => Date.parse(e.at));
+    expect([...times].sort((a, b) => b - a)).toEqual(times);
+  });
+
+  it('leaves health writes out unless asked', async () => {
+    const without = await call('GET', '/admin/audit', undefined, { query: { limit: '500' } });
+    expect(without.json.entries.some((e: any) => e.parameter.startsWith('health/'))).toBe(false);
+    const withHealth = await call('GET', '/admin/audit', undefined, { query: { limit: '500', include: 'health' } });
+    expect(withHealth.json.entries.filter((e: any) => e.parameter.startsWith('health/'))).toHaveLength(COMPONENTS.length);
+  });
+
+  it.each([['0'], ['501'], ['ten']])('rejects limit=%s with 400', async (limit) => {
+    expect((await call('GET', '/admin/audit', undefined, { query: { limit } })).status).toBe(400);
+  });
+});
+
+describe('admin: concurrency', () => {
+  it('20 concurrent writes interleaved with a rollback end latched, at effective traffic 0, all audited', async () => {
+    seedConfig(world.ssm, { ...HYBRID_FOR_EVERYONE, 'traffic/percentage': '5' });
+    const writes = Array.from({ length: 20 }, (_, i) =>
+      i % 2 === 0
+        ? call('PUT', '/admin/traffic', { percentage: 10 + i, reason: `ramp ${i}` })
+        : call('PUT', '/admin/feature-flags/hybrid-routing', { enabled: true, reason: `flag ${i}` }),
+    );
+    const rollback = call('POST', '/admin/rollback', { level: 2, reason: 'alarm during ramp' });
+    const results = await Promise.all([...writes.slice(0, 10), rollback, ...writes.slice(10)]);
+    expect(results.every((r) => [200, 409].includes(r.status))).toBe(true);
+
+    const { json } = await call('GET', '/admin/status');
+    expect(json.state.rollback.active).toBe(true);
+    expect(json.state.effectiveTrafficPercentage).toBe(0);
+
+    for (const name of ['traffic/percentage', 'feature-flags/hybrid-routing', 'rollback/state']) {
+      const versions = world.ssm.history(`${CONFIG_PATH}/${name}`).map((v) => v.version);
+      expect(versions).toEqual(versions.map((_, i) => i + 1));
+    }
+    const audit = await call('GET', '/admin/audit', undefined, { query: { limit: '500' } });
+    const audited = audit.json.entries.filter((e: any) => e.version > 1);
+    const stored = ['traffic/percentage', 'feature-flags/hybrid-routing', 'rollback/state'].reduce((n, name) => n + world.ssm.history(`${CONFIG_PATH}/${name}`).length - 1, 0);
+    expect(audited.filter((e: any) => ['traffic/percentage', 'feature-flags/hybrid-routing', 'rollback/state'].includes(e.parameter))).toHaveLength(stored);
+  });
+});
