@@ -3,6 +3,14 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import cdkJson from '../../cdk.json';
 import { stackNameOf } from '../../lib/app';
 import { apiGatewaySchema } from '../../lib/constructs/api-model';
+import {
+  FlagChangeSchema,
+  ModeChangeSchema,
+  PolicyChangeSchema,
+  ReasonOnlySchema,
+  RollbackRequestSchema,
+  TrafficChangeSchema,
+} from '../../lambda/shared/admin-api';
 import { InvokeRequestSchema } from '../../lambda/shared/invoke-request';
 import { DEFAULT_PARAMETER_VALUES, INITIAL_HEALTH_VALUE } from '../../lambda/shared/routing-config';
 import { COMPONENTS, ENVIRONMENT_NAMES } from '../../lambda/shared/vocabulary';
@@ -172,6 +180,60 @@ describe.each(ENVIRONMENT_NAMES.map((name, i) => [name, stacks[i]!] as const))('
       'GET /health': 'NONE',
       'GET /health/detailed': 'AWS_IAM',
       'GET /health/component/{name}': 'AWS_IAM',
+      'GET /admin/status': 'AWS_IAM',
+      'PUT /admin/traffic': 'AWS_IAM',
+      'PUT /admin/feature-flags/{flag}': 'AWS_IAM',
+      'PUT /admin/routing/mode': 'AWS_IAM',
+      'PUT /admin/routing/policy': 'AWS_IAM',
+      'POST /admin/rollback': 'AWS_IAM',
+      'DELETE /admin/rollback': 'AWS_IAM',
+      'POST /admin/circuit-breakers/reset': 'AWS_IAM',
+      'GET /admin/audit': 'AWS_IAM',
+    });
+  });
+
+  describe('admin API', () => {
+    const adminFunction = () => Object.entries(resourcesOf(template, 'AWS::Lambda::Function')).find(([id]) => id.startsWith('AdminApiAdminFunction'))!;
+    const ssmArn = (suffix: string) => ({ 'Fn::Join': ['', [`arn:aws:ssm:${config.region}:`, { Ref: 'AWS::AccountId' }, `:parameter/hybrid-routing/${name}${suffix}`]] });
+
+    it('runs in its own function and role', () => {
+      const [, admin] = adminFunction();
+      expect(admin.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], MemorySize: 512, Timeout: 29 });
+      expect(admin.Properties.Role).not.toEqual(router().fn.Properties.Role);
+    });
+
+    it('may write the six settings, never health/*, and read their history', () => {
+      const [, admin] = adminFunction();
+      const roleId = admin.Properties.Role['Fn::GetAtt'][0] as string;
+      const statements = Object.values(resourcesOf(template, 'AWS::IAM::Policy'))
+        .filter((p) => p.Properties.Roles.some((r: any) => r.Ref === roleId))
+        .flatMap((p) => p.Properties.PolicyDocument.Statement);
+      const byAction = Object.fromEntries(statements.map((s: any) => [[s.Action].flat().join(','), s.Resource]));
+      expect(byAction['ssm:PutParameter']).toEqual(
+        Object.keys(DEFAULT_PARAMETER_VALUES).map((p) => ssmArn(`/${p}`)).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
+      );
+      expect(JSON.stringify(byAction['ssm:PutParameter'])).not.toContain('health');
+      expect(byAction['ssm:GetParameterHistory']).toEqual(ssmArn('/*'));
+      expect(Object.keys(byAction).sort()).toEqual([
+        'ssm:GetParameter,ssm:GetParameters,ssm:GetParametersByPath',
+        'ssm:GetParameterHistory',
+        'ssm:PutParameter',
+        'xray:PutTelemetryRecords,xray:PutTraceSegments',
+      ]);
+    });
+
+    it('validates every admin body against the model generated from its schema', () => {
+      for (const [modelName, schema] of Object.entries({
+        TrafficChange: TrafficChangeSchema,
+        FlagChange: FlagChangeSchema,
+        ModeChange: ModeChangeSchema,
+        PolicyChange: PolicyChangeSchema,
+        RollbackRequest: RollbackRequestSchema,
+        ReasonOnly: ReasonOnlySchema,
+      })) {
+        const expected = JSON.parse(JSON.stringify(apiGatewaySchema(schema, modelName)).replace('"schema"', '"$schema"'));
+        template.hasResourceProperties('AWS::ApiGateway::Model', { Name: modelName, Schema: expected });
+      }
     });
   });
 

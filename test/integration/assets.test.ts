@@ -44,6 +44,35 @@ async function invokeAsset(asset: FunctionAsset, events: unknown[]): Promise<any
 }
 
 describe('the assets in cdk.out', () => {
+  it('the admin function runs the go-live ramp, a rollback, a refused raise and the audit', async () => {
+    world.ssm.clear();
+    seedConfig(world.ssm);
+    const admin = assetByPrefix(assets, 'AdminApiAdminFunction');
+    const put = (path: string, body: unknown, resource = path) => {
+      const event = apiEvent('PUT', resource, path, resource.includes('{flag}') ? { flag: 'hybrid-routing' } : null);
+      event.body = JSON.stringify(body);
+      return event;
+    };
+    const rollback = apiEvent('POST', '/admin/rollback', '/admin/rollback');
+    rollback.body = JSON.stringify({ level: 2, reason: 'error spike' });
+    const audit = apiEvent('GET', '/admin/audit', '/admin/audit');
+    audit.queryStringParameters = { limit: '3' };
+    const results = await invokeAsset(admin, [
+      put('/admin/feature-flags/hybrid-routing', { enabled: true, reason: 'go live' }, '/admin/feature-flags/{flag}'),
+      ...[5, 25, 75, 100].map((percentage) => put('/admin/traffic', { percentage, reason: `ramp to ${percentage}` })),
+      rollback,
+      put('/admin/traffic', { percentage: 100, reason: 'again' }),
+      audit,
+    ]);
+    expect(results.map((r) => r.statusCode)).toEqual([200, 200, 200, 200, 200, 200, 409, 200]);
+    expect(JSON.parse(results[5].body).state).toMatchObject({ hybridEnabled: false, trafficPercentage: 0, rollback: { active: true, level: 2 } });
+    expect(JSON.parse(results[7].body).entries.map((e: any) => `${e.parameter} ${e.oldValue} -> ${e.newValue}`)).toEqual([
+      'traffic/percentage 100 -> 0',
+      'feature-flags/hybrid-routing true -> false',
+      expect.stringMatching(/^rollback\/state /),
+    ]);
+  });
+
   it('the router routes API Gateway events against the fakes, loaded on its own', async () => {
     const router = assetByPrefix(assets, 'RouterApiRouterFunction');
     seedConfig(world.ssm, HYBRID_FOR_EVERYONE);

@@ -1,0 +1,83 @@
+import { Sha256 } from '@aws-crypto/sha256-js';
+import { SignatureV4 } from '@smithy/signature-v4';
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
+
+export interface ApiResponse {
+  readonly status: number;
+  readonly body: any;
+}
+
+/** The API could not be reached at all: DNS, refused connection, TLS, timeout. */
+export class NetworkError extends Error {
+  constructor(
+    readonly url: string,
+    cause: unknown,
+  ) {
+    super(`cannot reach ${url}: ${describeCause(cause)}`);
+    this.name = 'NetworkError';
+  }
+}
+
+function describeCause(cause: unknown): string {
+  if (!(cause instanceof Error)) return String(cause);
+  const inner = (cause as { cause?: unknown }).cause;
+  return inner instanceof Error ? `${cause.message} (${inner.message})` : cause.message;
+}
+
+export interface ApiClientOptions {
+  /** The stage URL, e.g. `https://abc.execute-api.eu-central-1.amazonaws.com/prod/`. */
+  readonly baseUrl: string;
+  readonly region: string;
+  readonly credentials: AwsCredentialIdentity | AwsCredentialIdentityProvider;
+  readonly timeoutMs?: number;
+}
+
+/** Calls the Hybrid Routing API with every request signed with SigV4 for `execute-api`. */
+export class ApiClient {
+  private readonly signer: SignatureV4;
+  private readonly base: URL;
+
+  constructor(private readonly options: ApiClientOptions) {
+    this.base = new URL(options.baseUrl.endsWith('/') ? options.baseUrl : `${options.baseUrl}/`);
+    this.signer = new SignatureV4({ service: 'execute-api', region: options.region, credentials: options.credentials, sha256: Sha256 });
+  }
+
+  async request(method: string, path: string, body?: unknown, query: Record<string, string> = {}): Promise<ApiResponse> {
+    const url = new URL(path.replace(/^\//, ''), this.base);
+    for (const [key, value] of Object.entries(query)) url.searchParams.set(key, value);
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const signed = await this.signer.sign({
+      method,
+      protocol: url.protocol,
+      hostname: url.hostname,
+      port: url.port ? Number(url.port) : undefined,
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      headers: {
+        host: url.host,
+        accept: 'application/json',
+        ...(payload === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: payload,
+    });
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        method,
+        headers: signed.headers,
+        body: payload,
+        signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000),
+      });
+    } catch (error) {
+      throw new NetworkError(url.origin, error);
+    }
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : null;
+    } catch {
+      // A non-JSON answer (a proxy's error page) is passed on as text.
+    }
+    return { status: response.status, body: parsed };
+  }
+}

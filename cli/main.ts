@@ -1,0 +1,263 @@
+import { readFileSync } from 'node:fs';
+import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
+import type { AwsCredentialIdentityProvider } from '@smithy/types';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { ROUTING_MODES } from '../lambda/shared/vocabulary';
+import { ApiClient, NetworkError, type ApiResponse } from './api-client';
+import { ApiUrlError, apiUrlOf, regionOf } from './api-url';
+import { formatAudit, formatHealth, formatState } from './format';
+
+/** Exit codes scripts can rely on. */
+export const EXIT = {
+  ok: 0,
+  unexpected: 1,
+  usage: 2,
+  forbidden: 3,
+  notFound: 4,
+  conflict: 5,
+  unavailable: 6,
+  network: 7,
+} as const;
+
+export interface CliIo {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  /** Where credentials come from; the default AWS chain unless a test gives its own. */
+  readonly credentials?: AwsCredentialIdentityProvider;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+interface GlobalOptions {
+  env?: string;
+  url?: string;
+  region?: string;
+  json?: boolean;
+}
+
+class ExitWith extends Error {
+  constructor(readonly code: number) {
+    super(`exit ${code}`);
+  }
+}
+
+const HELP_FOOTER = `
+The API URL comes from --url, or from the ApiUrl output of stack HybridRouting-<env> (--env).
+Requests are signed with SigV4 using the default AWS credential chain (AWS_PROFILE, environment, SSO, ...).
+
+Exit codes: 0 ok, 2 bad arguments or request (400), 3 not signed or not allowed (403),
+4 not found (404), 5 refused by the rollback latch (409), 6 throttled or unavailable (429/5xx),
+7 the API cannot be reached, 1 anything else.`;
+
+const percentage = (value: string): number => {
+  if (!/^\d+$/.test(value) || Number(value) > 100) throw new InvalidArgumentError('must be an integer from 0 to 100');
+  return Number(value);
+};
+const positiveInt = (value: string): number => {
+  if (!/^[1-9]\d*$/.test(value)) throw new InvalidArgumentError('must be a positive integer');
+  return Number(value);
+};
+
+/** Runs the CLI with `argv` (without `node` and the script) and answers its exit code. */
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  const env = io.env ?? process.env;
+  const credentials = io.credentials ?? fromNodeProviderChain();
+
+  const program = new Command('hybrid-routing')
+    .description('Operate Hybrid Routing: traffic ramp, feature flag, routing mode and policy, rollback, health and audit.')
+    .addOption(new Option('--env <name>', 'environment whose stack holds the API URL').choices(['dev', 'staging', 'prod']))
+    .option('--url <url>', 'API stage URL; overrides --env')
+    .option('--region <region>', 'AWS region (default: the environment\'s region in cdk.json, or AWS_REGION)')
+    .option('--json', 'print the API\'s JSON answer instead of a table')
+    .addHelpText('after', HELP_FOOTER)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.stdout(s.replace(/\n$/, '')), writeErr: (s) => io.stderr(s.replace(/\n$/, '')) });
+
+  const globals = (): GlobalOptions => program.opts<GlobalOptions>();
+
+  const client = async (): Promise<ApiClient> => {
+    const { env: environment, url, region } = globals();
+    const resolvedRegion = region ?? (environment ? regionOf(environment) : undefined) ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
+    if (!url && !environment) {
+      io.stderr('error: say which API to call: --env <dev|staging|prod> or --url <stage URL>');
+      throw new ExitWith(EXIT.usage);
+    }
+    if (!resolvedRegion) {
+      io.stderr('error: no AWS region: pass --region or set AWS_REGION');
+      throw new ExitWith(EXIT.usage);
+    }
+    try {
+      const baseUrl = url ?? (await apiUrlOf(environment!, resolvedRegion, credentials));
+      return new ApiClient({ baseUrl, region: resolvedRegion, credentials });
+    } catch (error) {
+      if (error instanceof ApiUrlError) {
+        io.stderr(`error: ${error.message}`);
+        throw new ExitWith(EXIT.network);
+      }
+      throw error;
+    }
+  };
+
+  /** Sends one request; prints the answer and turns failures into exit codes. */
+  const send = async (method: string, path: string, body?: unknown, query?: Record<string, string>, accept: readonly number[] = []): Promise<ApiResponse> => {
+    let response: ApiResponse;
+    try {
+      response = await (await client()).request(method, path, body, query);
+    } catch (error) {
+      if (error instanceof NetworkError) {
+        io.stderr(`error: ${error.message}`);
+        throw new ExitWith(EXIT.network);
+      }
+      if (error instanceof Error && /credential/i.test(error.name + error.message)) {
+        io.stderr(`error: no AWS credentials to sign the request with (${error.message}); set AWS_PROFILE or log in`);
+        throw new ExitWith(EXIT.forbidden);
+      }
+      throw error;
+    }
+    if ((response.status >= 200 && response.status < 300) || accept.includes(response.status)) return response;
+    if (globals().json) io.stdout(JSON.stringify(response.body, null, 2));
+    const apiError = response.body?.error;
+    const message = apiError?.message ?? response.body?.message ?? JSON.stringify(response.body);
+    const code = apiError?.code ?? `HTTP ${response.status}`;
+    if (response.status === 403) {
+      io.stderr(`error: ${code}: ${message}\nThe request was refused: it was not signed with valid credentials, or they are not allowed execute-api:Invoke on this API.`);
+      throw new ExitWith(EXIT.forbidden);
+    }
+    io.stderr(`error: ${code} (${response.status}): ${message}`);
+    for (const detail of apiError?.details ?? []) io.stderr(`  - ${detail.path ? `${detail.path}: ` : ''}${detail.message}`);
+    const retryAfter = response.status === 429 || response.status === 503 ? ' (retry later)' : '';
+    if (retryAfter) io.stderr(`the API asks to retry later${retryAfter}`);
+    throw new ExitWith(
+      response.status === 400 || response.status === 413 ? EXIT.usage
+        : response.status === 404 ? EXIT.notFound
+          : response.status === 409 ? EXIT.conflict
+            : response.status === 429 || response.status >= 500 ? EXIT.unavailable
+              : EXIT.unexpected,
+    );
+  };
+
+  /** Prints a write's answer: what changed, then the new state. */
+  const printChange = (response: ApiResponse) => {
+    if (globals().json) return io.stdout(JSON.stringify(response.body, null, 2));
+    const { changed, message, state } = response.body;
+    for (const c of changed) io.stdout(`changed ${c.parameter} (version ${c.version})`);
+    if (message) io.stdout(message);
+    io.stdout('');
+    io.stdout(formatState(state));
+  };
+
+  program
+    .command('status')
+    .description('show flag, traffic, mode, rollback latch, breaker epoch and health')
+    .action(async () => {
+      const response = await send('GET', 'admin/status');
+      io.stdout(globals().json ? JSON.stringify(response.body, null, 2) : formatState(response.body.state));
+    });
+
+  program
+    .command('health')
+    .description('show every component\'s health, or one component\'s')
+    .argument('[component]', 'direct-bedrock, mcp-router, intelligent-router, hybrid-monitor or bedrock-support')
+    .action(async (component?: string) => {
+      // A 503 with a health report is an answer (the system is unhealthy), not a failed call.
+      const path = component ? `health/component/${encodeURIComponent(component)}` : 'health/detailed';
+      let response = await send('GET', path, undefined, undefined, [503]);
+      if (!response.body?.status) response = await send('GET', path);
+      if (globals().json) return io.stdout(JSON.stringify(response.body, null, 2));
+      const components = component ? { [component]: response.body } : response.body.components;
+      io.stdout(`overall: ${response.body.status}`);
+      io.stdout(formatHealth(components));
+      if (response.body.status === 'unhealthy') throw new ExitWith(EXIT.unavailable);
+    });
+
+  const traffic = program.command('traffic').description('the hybrid cohort size');
+  traffic
+    .command('set')
+    .description('set the percentage of callers in the hybrid cohort')
+    .argument('<percentage>', 'an integer from 0 to 100', percentage)
+    .requiredOption('--reason <text>', 'why (recorded in the audit trail)')
+    .action(async (value: number, options: { reason: string }) => printChange(await send('PUT', 'admin/traffic', { percentage: value, reason: options.reason })));
+
+  program
+    .command('flag')
+    .description('turn the hybrid-routing feature flag on or off')
+    .addArgument(new Command().createArgument('<state>', 'enable or disable').choices(['enable', 'disable']))
+    .requiredOption('--reason <text>', 'why (recorded in the audit trail)')
+    .action(async (state: string, options: { reason: string }) =>
+      printChange(await send('PUT', 'admin/feature-flags/hybrid-routing', { enabled: state === 'enable', reason: options.reason })),
+    );
+
+  const mode = program.command('mode').description('the routing mode');
+  mode
+    .command('set')
+    .description('set the routing mode')
+    .addArgument(new Command().createArgument('<mode>', 'the mode').choices([...ROUTING_MODES]))
+    .requiredOption('--reason <text>', 'why (recorded in the audit trail)')
+    .action(async (value: string, options: { reason: string }) => printChange(await send('PUT', 'admin/routing/mode', { mode: value, reason: options.reason })));
+
+  const policy = program.command('policy').description('the routing policy: strategies, latency budgets, breakers, retries');
+  policy
+    .command('get')
+    .description('print the policy in force, with defaults filled in')
+    .action(async () => io.stdout(JSON.stringify((await send('GET', 'admin/status')).body.state.policy, null, 2)));
+  policy
+    .command('set')
+    .description('replace the stored policy with the JSON in <file>; what it leaves out takes the default')
+    .argument('<file>', 'a JSON file')
+    .requiredOption('--reason <text>', 'why (recorded in the audit trail)')
+    .action(async (file: string, options: { reason: string }) => {
+      let value: unknown;
+      try {
+        value = JSON.parse(readFileSync(file, 'utf8'));
+      } catch (error) {
+        io.stderr(`error: cannot read a JSON policy from ${file}: ${error instanceof Error ? error.message : String(error)}`);
+        throw new ExitWith(EXIT.usage);
+      }
+      printChange(await send('PUT', 'admin/routing/policy', { policy: value, reason: options.reason }));
+    });
+
+  program
+    .command('rollback')
+    .description('roll back now (level 1: flag off; level 2: flag off and traffic 0), or "rollback clear" to clear the latch')
+    .argument('[action]', '"clear" to clear the latch; it restores nothing')
+    .addOption(new Option('--level <level>', 'rollback level').choices(['1', '2']).default('2'))
+    .requiredOption('--reason <text>', 'why (recorded in the audit trail)')
+    .action(async (action: string | undefined, options: { level: string; reason: string }) => {
+      if (action !== undefined && action !== 'clear') {
+        io.stderr(`error: unknown rollback action "${action}"; the only one is "clear"`);
+        throw new ExitWith(EXIT.usage);
+      }
+      if (action === 'clear') return printChange(await send('DELETE', 'admin/rollback', { reason: options.reason }));
+      printChange(await send('POST', 'admin/rollback', { level: Number(options.level), reason: options.reason }));
+    });
+
+  const breakers = program.command('breakers').description('the routers\' circuit breakers');
+  breakers
+    .command('reset')
+    .description('close every router\'s breakers at its next configuration read')
+    .requiredOption('--reason <text>', 'why (recorded in the audit trail)')
+    .action(async (options: { reason: string }) => printChange(await send('POST', 'admin/circuit-breakers/reset', { reason: options.reason })));
+
+  program
+    .command('audit')
+    .description('who changed what, when and why, newest first')
+    .option('--limit <n>', 'how many changes', positiveInt, 50)
+    .option('--include-health', 'include the health checks\' writes')
+    .action(async (options: { limit: number; includeHealth?: boolean }) => {
+      const query: Record<string, string> = { limit: String(options.limit), ...(options.includeHealth ? { include: 'health' } : {}) };
+      const response = await send('GET', 'admin/audit', undefined, query);
+      io.stdout(globals().json ? JSON.stringify(response.body, null, 2) : formatAudit(response.body.entries));
+    });
+
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return EXIT.ok;
+  } catch (error) {
+    if (error instanceof ExitWith) return error.code;
+    if (error instanceof CommanderError) {
+      return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    io.stderr(`error: ${error instanceof Error ? error.message : String(error)}`);
+    return EXIT.unexpected;
+  }
+}
