@@ -4,6 +4,9 @@ import type { EnvironmentConfig } from './config/environment-config';
 import { AdminApi } from './constructs/admin-api';
 import { ConfigStore } from './constructs/config-store';
 import { HealthChecks } from './constructs/health-checks';
+import { Monitoring } from './constructs/monitoring';
+import { Notifications } from './constructs/notifications';
+import { Rollback } from './constructs/rollback';
 import { RouterApi } from './constructs/router-api';
 
 export interface HybridRoutingStackProps extends StackProps {
@@ -17,6 +20,9 @@ export class HybridRoutingStack extends Stack {
   readonly routerApi: RouterApi;
   readonly healthChecks: HealthChecks;
   readonly adminApi: AdminApi;
+  readonly notifications: Notifications;
+  readonly rollback: Rollback;
+  readonly monitoring: Monitoring;
 
   constructor(scope: Construct, id: string, props: HybridRoutingStackProps) {
     super(scope, id, props);
@@ -26,8 +32,29 @@ export class HybridRoutingStack extends Stack {
     this.routerApi = new RouterApi(this, 'RouterApi', { environmentName, config, configStore: this.configStore });
     this.healthChecks = new HealthChecks(this, 'HealthChecks', { environmentName, config, configStore: this.configStore });
     this.adminApi = new AdminApi(this, 'AdminApi', { environmentName, config, configStore: this.configStore, api: this.routerApi.api });
+    this.notifications = new Notifications(this, 'Notifications', { environmentName, email: config.notificationEmail });
+    this.rollback = new Rollback(this, 'Rollback', { environmentName, config, configStore: this.configStore, topic: this.notifications.topic });
+    const { routerFunction } = this.routerApi;
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      environmentName,
+      config,
+      topic: this.notifications.topic,
+      rollbackFunction: this.rollback.rollbackFunction,
+      routerFunction,
+      functions: [
+        { fn: routerFunction, memorySize: routerFunction.memorySize, label: 'router' },
+        { fn: this.healthChecks.healthCheckFunction, memorySize: this.healthChecks.healthCheckFunction.memorySize, label: 'health check' },
+        { fn: this.adminApi.adminFunction, memorySize: this.adminApi.adminFunction.memorySize, label: 'admin' },
+        { fn: this.rollback.rollbackFunction, memorySize: this.rollback.rollbackFunction.memorySize, label: 'rollback' },
+      ],
+      api: this.routerApi.api,
+      accessLogs: this.routerApi.accessLogs,
+      routerLogs: routerFunction.logGroup,
+    });
 
     new CfnOutput(this, 'ApiUrl', { value: this.routerApi.api.url, description: 'Base URL of the Hybrid Routing API' });
     new CfnOutput(this, 'ConfigPath', { value: this.configStore.path, description: 'SSM parameter path of this environment' });
+    new CfnOutput(this, 'NotificationTopicArn', { value: this.notifications.topic.topicArn, description: 'SNS topic for alarms and rollbacks' });
+    new CfnOutput(this, 'RollbackFunctionName', { value: this.rollback.rollbackFunction.functionName, description: 'Invoke by hand for a rollback without the API' });
   }
 }

@@ -1,5 +1,5 @@
 import type { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
-import { CONTROL_CONFIG, parseRoutingConfig, type RoutingConfig } from '../shared/routing-config';
+import { CONTROL_CONFIG, parseRoutingConfig, type ParsedConfig, type RoutingConfig } from '../shared/routing-config';
 
 /** Where the configuration in use came from. */
 export type ConfigOrigin = 'store' | 'last-good' | 'control-default';
@@ -78,4 +78,14 @@ function asStrings(raw: Record<string, unknown>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(raw)) if (typeof value === 'string') out[key] = value;
   return out;
+}
+
+/**
+ * Reads the whole path now, bypassing any cache: what decisions that write (admin, rollback,
+ * health) need. Paginates through Powertools; throws when SSM cannot be read.
+ */
+export async function readConfigNow(provider: SSMProvider, path: string): Promise<ParsedConfig & { readonly values: Record<string, string> }> {
+  const raw = (await provider.getMultiple(path, { recursive: true, forceFetch: true })) ?? {};
+  const values = asStrings(raw as Record<string, unknown>);
+  return { ...parseRoutingConfig(values), values };
 }

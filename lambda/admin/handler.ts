@@ -1,11 +1,11 @@
 import { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
 import { SSMClient, paginateGetParameterHistory } from '@aws-sdk/client-ssm';
+import { readConfigNow } from '../adapters/config-source';
 import { numberEnv, requireEnv } from '../adapters/environment';
 import { ParameterWriter } from '../adapters/parameter-writer';
 import { createTelemetry } from '../adapters/telemetry';
 import type { ParameterVersion } from '../core/audit';
 import { SERVICE } from '../shared/metric-catalog';
-import { parseRoutingConfig } from '../shared/routing-config';
 import { createAdminApp } from './admin-app';
 
 // Module scope: built once per container.
@@ -40,11 +40,7 @@ async function readHistory(name: string): Promise<ParameterVersion[]> {
 export const handler = createAdminApp({
   environment,
   path,
-  readConfig: async () => {
-    // Admin decisions need the stored state now, never a cached copy.
-    const values = (await parameters.getMultiple(path, { recursive: true, forceFetch: true })) ?? {};
-    return parseRoutingConfig(Object.fromEntries(Object.entries(values).filter((e): e is [string, string] => typeof e[1] === 'string')));
-  },
+  readConfig: () => readConfigNow(parameters, path),
   readHistory,
   writer: new ParameterWriter(ssm),
   logger,

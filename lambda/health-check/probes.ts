@@ -1,8 +1,9 @@
 import type { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
 import { ConverseCommand, type BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
+import { readConfigNow } from '../adapters/config-source';
 import type { McpProvider } from '../adapters/mcp-provider';
 import type { ProbeResult } from '../core/health';
-import { parseRoutingConfig, type ParsedConfig } from '../shared/routing-config';
+import type { ParsedConfig } from '../shared/routing-config';
 
 /** Runs `probe` with its own deadline; a probe that throws or runs out of time has failed. */
 async function timed(timeoutMs: number, probe: (signal: AbortSignal) => Promise<string>): Promise<ProbeResult> {
@@ -63,11 +64,10 @@ export interface ConfigProbe {
 export async function probeConfig(provider: SSMProvider, path: string, timeoutMs: number): Promise<ConfigProbe> {
   let parsed: ParsedConfig | undefined;
   const result = await timed(timeoutMs, async () => {
-    const values = (await provider.getMultiple(path, { recursive: true, forceFetch: true })) ?? {};
-    const strings = Object.fromEntries(Object.entries(values).filter((e): e is [string, string] => typeof e[1] === 'string'));
-    parsed = parseRoutingConfig(strings);
-    if (parsed.problems.length > 0) throw new Error(`configuration problems: ${parsed.problems.join('; ')}`);
-    return `${Object.keys(strings).length} parameters read and parsed`;
+    const read = await readConfigNow(provider, path);
+    parsed = read;
+    if (read.problems.length > 0) throw new Error(`configuration problems: ${read.problems.join('; ')}`);
+    return `${Object.keys(read.values).length} parameters read and parsed`;
   });
   return { result, parsed };
 }

@@ -30,6 +30,14 @@ export const EnvironmentConfigSchema = z
           .array(z.string().regex(REGION, { error: 'must be AWS region codes' }))
           .min(1)
           .optional(),
+        /** USD per 1 000 tokens of the router's model, for the cost dashboard's spend estimate. */
+        pricePer1kTokens: z
+          .object({
+            input: z.number({ error: 'must be the USD price of 1 000 input tokens' }).min(0),
+            output: z.number({ error: 'must be the USD price of 1 000 output tokens' }).min(0),
+          })
+          .strict()
+          .default({ input: 0.00025, output: 0.00125 }),
       })
       .strict()
       .refine((b) => !INFERENCE_PROFILE_PREFIX.test(b.modelId) || b.inferenceProfileRegions !== undefined, {
@@ -51,12 +59,12 @@ export const EnvironmentConfigSchema = z
     alarms: z
       .object({
         errorRatePercent: percent('the hybrid error rate that triggers a level-2 rollback'),
-        minRequests: int(1, 100_000, 'the fewest requests in a window for the error-rate alarm to judge'),
+        minRequests: int(1, 100_000, 'the fewest hybrid requests in a 10-second window for the error-rate and latency alarms to judge it'),
         latencyP95Ms: int(100, 60_000, 'the p95 latency in ms that triggers a rollback'),
         routingEfficiencyPercent: percent('the routing efficiency below which operators are notified'),
       })
       .strict()
-      .default({ errorRatePercent: 5, minRequests: 20, latencyP95Ms: 15_000, routingEfficiencyPercent: 70 }),
+      .default({ errorRatePercent: 5, minRequests: 10, latencyP95Ms: 15_000, routingEfficiencyPercent: 70 }),
     notificationEmail: z.email({ error: 'must be an e-mail address, or left out' }).optional(),
     logRetentionDays: z
       .number()

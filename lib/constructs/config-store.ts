@@ -84,6 +84,15 @@ export class ConfigStore extends Construct {
     });
   }
 
+  /** `PutParameter` on what a rollback writes: the latch, the flag and the traffic percentage. */
+  grantRollbackWrite(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['ssm:PutParameter'],
+      resourceArns: [PARAMETER.rollbackState, PARAMETER.hybridRoutingFlag, PARAMETER.trafficPercentage].map((name) => this.parameterArn(name)),
+    });
+  }
+
   /** `PutParameter` on the five `health/*` parameters only: what the health checks write. */
   grantHealthWrite(grantee: iam.IGrantable): iam.Grant {
     return iam.Grant.addToPrincipal({

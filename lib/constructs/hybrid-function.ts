@@ -29,6 +29,9 @@ export interface HybridFunctionProps {
  * is tested is the SDK that runs), active tracing, and its own log group with explicit retention.
  */
 export class HybridFunction extends nodejs.NodejsFunction {
+  /** Configured memory in MB, for cost estimates. */
+  readonly memorySize: number;
+
   constructor(scope: Construct, id: string, props: HybridFunctionProps) {
     if (props.memorySize < 128 || props.memorySize > 10_240) {
       throw new Error(`memorySize must be from 128 to 10240 MB, got ${props.memorySize}`);
@@ -73,5 +76,6 @@ export class HybridFunction extends nodejs.NodejsFunction {
         banner: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
       },
     });
+    this.memorySize = props.memorySize;
   }
 }

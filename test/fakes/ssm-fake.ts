@@ -32,6 +32,8 @@ export class SsmFake {
   private faults: InjectedFault[] = [];
   /** Every call received, by operation name (`GetParametersByPath`, `PutParameter`, …). */
   readonly calls: string[] = [];
+  /** The names of successful `PutParameter` calls, in the order they were made. */
+  readonly writes: string[] = [];
   url = '';
 
   async start(): Promise<this> {
@@ -79,6 +81,7 @@ export class SsmFake {
 
   resetCalls(): void {
     this.calls.length = 0;
+    this.writes.length = 0;
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -145,6 +148,7 @@ export class SsmFake {
           modifiedBy: 'arn:aws:sts::000000000000:assumed-role/fake/caller',
         });
         this.parameters.set(name, versions);
+        this.writes.push(name);
         return { Version: versions.length, Tier: 'Standard' };
       }
       case 'GetParameterHistory': {

@@ -121,6 +121,7 @@ describe('admin: rollback and the latch', () => {
     const { status, json } = await call('POST', '/admin/rollback', { level: 2, reason: 'error spike' });
     expect(status).toBe(200);
     expect(json.changed.map((c: any) => c.parameter)).toEqual(['rollback/state', 'feature-flags/hybrid-routing', 'traffic/percentage']);
+    expect(world.ssm.writes).toEqual(['rollback/state', 'feature-flags/hybrid-routing', 'traffic/percentage'].map((n) => `${CONFIG_PATH}/${n}`));
     expect(json.state).toMatchObject({ hybridEnabled: false, trafficPercentage: 0, effectiveTrafficPercentage: 0 });
     expect(json.state.rollback).toMatchObject({
       active: true,

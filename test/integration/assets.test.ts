@@ -3,10 +3,11 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
+import errorRateAlarm from '../fixtures/alarm-event-error-rate.json';
 import scheduledEvent from '../fixtures/scheduled-event.json';
 import { COMPONENTS } from '../../lambda/shared/vocabulary';
 import { assetByPrefix, synthesizeAssets, type FunctionAsset } from '../support/assets';
-import { CONFIG_PATH, HYBRID_FOR_EVERYONE, apiEvent, invokeEvent, seedConfig, startWorld, type World } from './support/world';
+import { CONFIG_PATH, HYBRID_FOR_EVERYONE, TOPIC_ARN, apiEvent, invokeEvent, seedConfig, startWorld, type World } from './support/world';
 
 const run = promisify(execFile);
 let world: World;
@@ -22,7 +23,7 @@ afterAll(async () => world.stop());
  * Runs a bundled function from the cloud assembly in its own Node process, configured only by its
  * template environment, the standard AWS_ENDPOINT_URL_* variables and MCP_SERVER_URL.
  */
-async function invokeAsset(asset: FunctionAsset, events: unknown[]): Promise<any[]> {
+async function invokeAsset(asset: FunctionAsset, events: unknown[], resolved: Record<string, string> = {}): Promise<any[]> {
   const dir = mkdtempSync(path.join(tmpdir(), 'asset-'));
   const eventsFile = path.join(dir, 'events.json');
   const resultsFile = path.join(dir, 'results.json');
@@ -31,11 +32,14 @@ async function invokeAsset(asset: FunctionAsset, events: unknown[]): Promise<any
     env: {
       PATH: process.env.PATH,
       ...asset.environment,
+      // What CloudFormation resolves at deploy time (Refs to other resources).
+      ...resolved,
       AWS_REGION: 'eu-central-1',
       AWS_ACCESS_KEY_ID: 'AKIAFAKEFORTESTS',
       AWS_SECRET_ACCESS_KEY: 'fake-secret-for-tests',
       AWS_ENDPOINT_URL_SSM: world.ssm.url,
       AWS_ENDPOINT_URL_BEDROCK_RUNTIME: world.bedrock.url,
+      AWS_ENDPOINT_URL_SNS: world.sns.url,
       MCP_SERVER_URL: world.mcp.url,
     },
     timeout: 60_000,
@@ -44,6 +48,20 @@ async function invokeAsset(asset: FunctionAsset, events: unknown[]): Promise<any
 }
 
 describe('the assets in cdk.out', () => {
+  it('the rollback function latches and rolls back on a real alarm event, and notifies', async () => {
+    world.ssm.clear();
+    seedConfig(world.ssm, HYBRID_FOR_EVERYONE);
+    world.sns.published.length = 0;
+    const rollback = assetByPrefix(assets, 'RollbackRollbackFunction');
+    expect(rollback.environment).toMatchObject({ ENVIRONMENT: 'dev', CONFIG_PATH: '/hybrid-routing/dev', TOPIC_ARN: { Ref: expect.any(String) } });
+    const [first, second] = await invokeAsset(rollback, [errorRateAlarm, errorRateAlarm], { TOPIC_ARN });
+    expect(first).toEqual({ action: 'rolled-back', level: 2, written: ['rollback/state', 'feature-flags/hybrid-routing', 'traffic/percentage'] });
+    expect(second).toMatchObject({ action: 'already-rolled-back' });
+    expect(JSON.parse(world.ssm.get(`${CONFIG_PATH}/rollback/state`)!)).toMatchObject({ active: true, level: 2, source: 'alarm: HybridRouting-dev-hybrid-error-rate' });
+    expect([world.ssm.get(`${CONFIG_PATH}/feature-flags/hybrid-routing`), world.ssm.get(`${CONFIG_PATH}/traffic/percentage`)]).toEqual(['false', '0']);
+    expect(world.sns.published).toHaveLength(1);
+  });
+
   it('the admin function runs the go-live ramp, a rollback, a refused raise and the audit', async () => {
     world.ssm.clear();
     seedConfig(world.ssm);

@@ -3,6 +3,7 @@ import invokeEventFixture from '../../fixtures/apigw-invoke-event.json';
 import { DEFAULT_PARAMETER_VALUES, parameterPath } from '../../../lambda/shared/routing-config';
 import { BedrockFake } from '../../fakes/bedrock-fake';
 import { McpTestServer } from '../../fakes/mcp-test-server';
+import { SnsFake } from '../../fakes/sns-fake';
 import { SsmFake } from '../../fakes/ssm-fake';
 
 export const ENVIRONMENT = 'dev';
@@ -14,17 +15,24 @@ export interface World {
   readonly ssm: SsmFake;
   readonly bedrock: BedrockFake;
   readonly mcp: McpTestServer;
+  readonly sns: SnsFake;
   stop(): Promise<void>;
 }
 
 export async function startWorld(): Promise<World> {
-  const [ssm, bedrock, mcp] = await Promise.all([new SsmFake().start(), new BedrockFake().start(), new McpTestServer('invoke').start()]);
+  const [ssm, bedrock, mcp, sns] = await Promise.all([
+    new SsmFake().start(),
+    new BedrockFake().start(),
+    new McpTestServer('invoke').start(),
+    new SnsFake().start(),
+  ]);
   return {
     ssm,
     bedrock,
     mcp,
+    sns,
     stop: async () => {
-      await Promise.all([ssm.stop(), bedrock.stop(), mcp.stop()]);
+      await Promise.all([ssm.stop(), bedrock.stop(), mcp.stop(), sns.stop()]);
     },
   };
 }
@@ -49,6 +57,7 @@ export function lambdaEnvironment(world: World, extra: Record<string, string> = 
     AWS_SECRET_ACCESS_KEY: 'fake-secret-for-tests',
     AWS_ENDPOINT_URL_SSM: world.ssm.url,
     AWS_ENDPOINT_URL_BEDROCK_RUNTIME: world.bedrock.url,
+    AWS_ENDPOINT_URL_SNS: world.sns.url,
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     ENVIRONMENT,
     CONFIG_PATH,
@@ -164,4 +173,11 @@ export function apiEvent(method: string, resource: string, path: string, pathPar
 export function healthCheckEnvironment(world: World): Record<string, string> {
   const { BEDROCK_MODEL_ID: _model, CONFIG_TTL_SECONDS: _ttl, BUDGET_CEILING_MS: _ceiling, HEALTH_CHECK_PERIOD_SECONDS: _period, ...shared } = lambdaEnvironment(world);
   return { ...shared, BEDROCK_PROBE_MODEL_ID: MODEL_ID, PROBE_TIMEOUT_MS: '2000', UNHEALTHY_AFTER: '3' };
+}
+
+export const TOPIC_ARN = 'arn:aws:sns:eu-central-1:123456789012:HybridRouting-dev-notifications';
+
+/** The rollback function's environment in AWS, pointed at the world. */
+export function rollbackEnvironment(world: World): Record<string, string> {
+  return { ...lambdaEnvironment(world), TOPIC_ARN };
 }

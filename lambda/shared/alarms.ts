@@ -1,0 +1,23 @@
+/**
+ * DESIGN §8: the alarms of one environment and what each does. The monitoring construct names
+ * its alarms from here and the rollback function reads each alarm's level from here.
+ */
+export const ALARMS = {
+  hybridErrorRate: { key: 'hybrid-error-rate', rollbackLevel: 2 },
+  hybridLatency: { key: 'hybrid-latency', rollbackLevel: 1 },
+  directBedrockHealth: { key: 'direct-bedrock-health', rollbackLevel: 1 },
+  routingEfficiency: { key: 'routing-efficiency', rollbackLevel: null },
+} as const satisfies Record<string, { key: string; rollbackLevel: 1 | 2 | null }>;
+
+export type AlarmId = keyof typeof ALARMS;
+
+export const alarmNameOf = (environment: string, id: AlarmId): string => `HybridRouting-${environment}-${ALARMS[id].key}`;
+
+/** The rollback level an alarm of this environment triggers, or undefined for any other alarm. */
+export function rollbackLevelOf(environment: string, alarmName: string): 1 | 2 | undefined {
+  for (const id of Object.keys(ALARMS) as AlarmId[]) {
+    const level = ALARMS[id].rollbackLevel;
+    if (level !== null && alarmNameOf(environment, id) === alarmName) return level;
+  }
+  return undefined;
+}

@@ -1,0 +1,83 @@
+import { Duration, Validations } from 'aws-cdk-lib';
+import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { EnvironmentConfig } from '../config/environment-config';
+import type { ConfigStore } from './config-store';
+import { HybridFunction } from './hybrid-function';
+
+export interface RollbackProps {
+  readonly environmentName: string;
+  readonly config: EnvironmentConfig;
+  readonly configStore: ConfigStore;
+  readonly topic: sns.ITopic;
+}
+
+/**
+ * The function that undoes a bad ramp with no human: alarms invoke it, and it sets the rollback
+ * latch, turns hybrid routing off and notifies. One at a time (reserved concurrency 1), so two
+ * alarms firing together record one rollback; a failed invocation lands in a queue.
+ */
+export class Rollback extends Construct {
+  readonly rollbackFunction: HybridFunction;
+  readonly failures: sqs.Queue;
+
+  constructor(scope: Construct, id: string, props: RollbackProps) {
+    super(scope, id);
+    const { config, configStore, environmentName, topic } = props;
+
+    this.failures = new sqs.Queue(this, 'Failures', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    this.rollbackFunction = new HybridFunction(this, 'RollbackFunction', {
+      entry: 'rollback/handler.ts',
+      description: `Hybrid Routing ${environmentName}: rolls hybrid routing back when an alarm fires`,
+      memorySize: 512,
+      timeout: Duration.seconds(30),
+      logRetention: config.logRetentionDays,
+      reservedConcurrentExecutions: 1,
+      environment: {
+        ENVIRONMENT: environmentName,
+        CONFIG_PATH: configStore.path,
+        TOPIC_ARN: topic.topicArn,
+      },
+    });
+    this.rollbackFunction.configureAsyncInvoke({
+      // Alarm actions are asynchronous invocations: retry twice, then keep the event.
+      retryAttempts: 2,
+      maxEventAge: Duration.minutes(10),
+      onFailure: new destinations.SqsDestination(this.failures),
+    });
+    configStore.grantReadPath(this.rollbackFunction);
+    configStore.grantRollbackWrite(this.rollbackFunction);
+    topic.grantPublish(this.rollbackFunction);
+
+    Validations.of(this.failures).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is itself the dead-letter queue for rollback invocations that failed after their retries.',
+    });
+    Validations.of(this.failures).acknowledge({
+      id: 'Serverless-SQSRedrivePolicy',
+      reason: 'This queue is the end of the line for failed rollbacks; operators read it, nothing redrives it automatically.',
+    });
+    Validations.of(this.rollbackFunction).acknowledge({
+      id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+      reason: 'Publishing to the encrypted notifications topic needs the GenerateDataKey* family; the grant names only that topic\'s key.',
+    });
+    Validations.of(this.rollbackFunction).acknowledge({
+      id: 'Serverless-LambdaDLQ',
+      reason: 'Failed asynchronous invocations go to the on-failure destination (the Failures queue), which supersedes a function DLQ.',
+    });
+    Validations.of(this.rollbackFunction).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      reason: 'Lets the function write its own CloudWatch logs; AWS maintains this managed policy for exactly that.',
+    });
+    Validations.of(this.rollbackFunction).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'X-Ray PutTraceSegments and PutTelemetryRecords do not support resource-level permissions; granted by Tracing.ACTIVE.',
+    });
+  }
+}
