@@ -42,7 +42,7 @@ export const METRICS = {
   circuitOpen: define('CircuitOpen', 'Count', 'Provider'),
   shed: define('Shed', 'Count'),
   piiDetected: define('PiiDetected', 'Count'),
-  healthCheckSuccess: define('HealthCheckSuccess', 'Count', 'Component'),
+  healthCheckSuccess: define('HealthCheckSuccess', 'Count', 'Component', true),
   healthCheckLatency: define('HealthCheckLatency', 'Milliseconds', 'Component'),
   rollbackExecuted: define('RollbackExecuted', 'Count', 'Level'),
 } as const satisfies Record<string, MetricDefinition>;

@@ -53,6 +53,16 @@ export const DASHBOARD_CONTENTS = {
 
 export type DashboardName = keyof typeof DASHBOARD_CONTENTS;
 
+/**
+ * The evaluation range, in 10-second windows, of the "N failed checks in a row" alarm. The range
+ * is 20 s short of N check periods (room for schedule jitter), so it holds at most N checks; N
+ * breaching windows in it can then only be N failures in a row, and the alarm sees the last one
+ * within seconds rather than after a whole one-minute period.
+ */
+export function healthAlarmWindows(unhealthyAfter: number, rateMinutes: number): number {
+  return (unhealthyAfter * rateMinutes * 60 - 20) / 10;
+}
+
 /** High-resolution alarms judge 10-second windows; see the README for the detection budget. */
 const FAST_PERIOD = Duration.seconds(10);
 const FAST_EVALUATION = { evaluationPeriods: 3, datapointsToAlarm: 2 };
@@ -91,7 +101,8 @@ export class Monitoring extends Construct {
       label: 'hybrid latency p95 (ms)',
     });
     const efficiency = this.routingEfficiency(Duration.minutes(1), minRequests);
-    const healthPeriod = Duration.minutes(config.healthCheck.rateMinutes);
+    const { unhealthyAfter } = config.healthCheck;
+    const healthRangeWindows = healthAlarmWindows(unhealthyAfter, config.healthCheck.rateMinutes);
 
     const alarm = (alarmId: AlarmId, alarmProps: Omit<cloudwatch.AlarmProps, 'alarmName' | 'treatMissingData'>) => {
       const created = new cloudwatch.Alarm(this, `${alarmId.charAt(0).toUpperCase()}${alarmId.slice(1)}Alarm`, {
@@ -123,12 +134,12 @@ export class Monitoring extends Construct {
         ...FAST_EVALUATION,
       }),
       directBedrockHealth: alarm('directBedrockHealth', {
-        alarmDescription: `Rollback level 1: the direct-bedrock health check failed ${config.healthCheck.unhealthyAfter} times in a row.`,
-        metric: m.metric(METRICS.healthCheckSuccess, { dimensionValue: 'direct-bedrock', statistic: 'Maximum', period: healthPeriod }),
+        alarmDescription: `Rollback level 1: the direct-bedrock health check failed ${unhealthyAfter} times in a row.`,
+        metric: m.metric(METRICS.healthCheckSuccess, { dimensionValue: 'direct-bedrock', statistic: 'Minimum', period: FAST_PERIOD }),
         threshold: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-        evaluationPeriods: config.healthCheck.unhealthyAfter,
-        datapointsToAlarm: config.healthCheck.unhealthyAfter,
+        evaluationPeriods: healthRangeWindows,
+        datapointsToAlarm: unhealthyAfter,
       }),
       routingEfficiency: alarm('routingEfficiency', {
         alarmDescription: `Notify: under ${config.alarms.routingEfficiencyPercent}% of hybrid requests were answered by their first choice for 5 minutes.`,

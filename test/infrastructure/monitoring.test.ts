@@ -71,11 +71,12 @@ describe.each(ENVIRONMENT_NAMES.map((name, i) => [name, stacks[i]!] as const))('
     expect(alarms[alarmNameOf(name, 'directBedrockHealth')]).toMatchObject({
       MetricName: 'HealthCheckSuccess',
       Namespace: 'HybridRouting',
-      Statistic: 'Maximum',
-      Period: config.healthCheck.rateMinutes * 60,
+      Statistic: 'Minimum',
+      Period: 10,
       Threshold: 1,
       ComparisonOperator: 'LessThanThreshold',
-      EvaluationPeriods: config.healthCheck.unhealthyAfter,
+      // 160 s of 10-second windows at the default rate: room for 3 checks one minute apart, not 4.
+      EvaluationPeriods: (config.healthCheck.unhealthyAfter * config.healthCheck.rateMinutes * 60 - 20) / 10,
       DatapointsToAlarm: config.healthCheck.unhealthyAfter,
     });
     expect(alarms[alarmNameOf(name, 'directBedrockHealth')].Dimensions).toEqual(
