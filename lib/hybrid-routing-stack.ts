@@ -50,6 +50,7 @@ export class HybridRoutingStack extends Stack {
       api: this.routerApi.api,
       accessLogs: this.routerApi.accessLogs,
       routerLogs: routerFunction.logGroup,
+      webAclName: this.routerApi.webAcl?.name,
     });
 
     new CfnOutput(this, 'ApiUrl', { value: this.routerApi.api.url, description: 'Base URL of the Hybrid Routing API' });

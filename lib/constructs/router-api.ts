@@ -2,6 +2,7 @@ import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { InvokeRequestSchema } from '../../lambda/shared/invoke-request';
 import { INFERENCE_PROFILE_PREFIX, type EnvironmentConfig } from '../config/environment-config';
@@ -28,6 +29,8 @@ export class RouterApi extends Construct {
   readonly api: apigw.RestApi;
   readonly routerFunction: HybridFunction;
   readonly accessLogs: logs.LogGroup;
+  /** The web ACL in front of the stage, when `waf` is on. */
+  readonly webAcl?: wafv2.CfnWebACL;
 
   constructor(scope: Construct, id: string, props: RouterApiProps) {
     super(scope, id);
@@ -118,7 +121,48 @@ export class RouterApi extends Construct {
       reason: 'GET /health is open by design (DESIGN §4) so load balancers and uptime checks can call it; it returns only an overall status and a timestamp.',
     });
 
+    if (config.waf) this.webAcl = this.addWebAcl(environmentName);
     this.acknowledgeFindings(config);
+  }
+
+  /**
+   * AWS's common and known-bad-inputs rule sets and a per-IP rate limit, in front of the stage.
+   * The common set's 8 KB body limit only counts: the API accepts prompts up to 256 KiB.
+   */
+  private addWebAcl(environmentName: string): wafv2.CfnWebACL {
+    const visibility = (metricName: string) => ({ cloudWatchMetricsEnabled: true, metricName, sampledRequestsEnabled: true });
+    const managed = (name: string, priority: number, countOnly: string[] = []): wafv2.CfnWebACL.RuleProperty => ({
+      name,
+      priority,
+      overrideAction: { none: {} },
+      statement: {
+        managedRuleGroupStatement: {
+          vendorName: 'AWS',
+          name,
+          ruleActionOverrides: countOnly.map((rule) => ({ name: rule, actionToUse: { count: {} } })),
+        },
+      },
+      visibilityConfig: visibility(name),
+    });
+    const webAcl = new wafv2.CfnWebACL(this, 'WebAcl', {
+      name: `hybrid-routing-${environmentName}`,
+      scope: 'REGIONAL',
+      defaultAction: { allow: {} },
+      visibilityConfig: visibility(`hybrid-routing-${environmentName}`),
+      rules: [
+        managed('AWSManagedRulesCommonRuleSet', 0, ['SizeRestrictions_BODY']),
+        managed('AWSManagedRulesKnownBadInputsRuleSet', 1),
+        {
+          name: 'per-ip-rate-limit',
+          priority: 2,
+          action: { block: {} },
+          statement: { rateBasedStatement: { limit: 2000, aggregateKeyType: 'IP' } },
+          visibilityConfig: visibility('per-ip-rate-limit'),
+        },
+      ],
+    });
+    new wafv2.CfnWebACLAssociation(this, 'WebAclAssociation', { resourceArn: this.api.deploymentStage.stageArn, webAclArn: webAcl.attrArn });
+    return webAcl;
   }
 
   private acknowledgeFindings(config: EnvironmentConfig): void {

@@ -4,7 +4,7 @@ import { DASHBOARD_CONTENTS } from '../../lib/constructs/monitoring';
 import { alarmNameOf } from '../../lambda/shared/alarms';
 import { METRICS } from '../../lambda/shared/metric-catalog';
 import { ENVIRONMENT_NAMES } from '../../lambda/shared/vocabulary';
-import { resourcesOf, synthesize, templateOf } from './synth';
+import { resourcesOf, synthesize, templateOf, unacknowledgedFindings } from './synth';
 
 const { stacks } = synthesize();
 const environments = cdkJson.context.environments as Record<string, any>;
@@ -173,5 +173,36 @@ describe('notification e-mail', () => {
     context.environments.staging.notificationEmail = 'oncall@example.org';
     const { stacks: [stack] } = synthesize({ ...context, env: 'staging' });
     templateOf(stack!).hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.org', RedrivePolicy: Match.anyValue() });
+  });
+});
+
+describe('WAF', () => {
+  const withWaf = () => {
+    const context = structuredClone(cdkJson.context) as any;
+    context.environments.prod.waf = true;
+    return synthesize({ ...context, env: 'prod' });
+  };
+
+  it('puts a web ACL in front of the stage when waf is on, cdk-nag clean, and draws its blocks', () => {
+    const { app, stacks: [stack] } = withWaf();
+    const template = templateOf(stack!);
+    template.hasResourceProperties('AWS::WAFv2::WebACL', {
+      Scope: 'REGIONAL',
+      Rules: Match.arrayWith([
+        Match.objectLike({
+          Name: 'AWSManagedRulesCommonRuleSet',
+          Statement: { ManagedRuleGroupStatement: Match.objectLike({ RuleActionOverrides: [{ Name: 'SizeRestrictions_BODY', ActionToUse: { Count: {} } }] }) },
+        }),
+        Match.objectLike({ Name: 'per-ip-rate-limit', Action: { Block: {} } }),
+      ]),
+    });
+    template.resourceCountIs('AWS::WAFv2::WebACLAssociation', 1);
+    expect(unacknowledgedFindings(app, stack!)).toEqual([]);
+    const security = Object.values(resourcesOf(template, 'AWS::CloudWatch::Dashboard')).find((d) => d.Properties.DashboardName === 'HybridRouting-prod-Security')!;
+    expect(dashboardMetrics(dashboardBody(security)).some((m) => m[0] === 'AWS/WAFV2' && m[1] === 'BlockedRequests')).toBe(true);
+  });
+
+  it('has no web ACL when waf is off', () => {
+    templateOf(stacks[2]!).resourceCountIs('AWS::WAFv2::WebACL', 0);
   });
 });
