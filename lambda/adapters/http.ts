@@ -1,5 +1,6 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import type { HttpError } from '../core/http-errors';
+import { HttpError, InternalError, NotFoundError } from '../core/http-errors';
 
 /** JSON response with the headers every answer of the API carries. */
 export function jsonResponse(status: number, body: unknown, requestId: string, extraHeaders: Record<string, string> = {}): APIGatewayProxyResult {
@@ -35,4 +36,28 @@ export function callerIdentityOf(event: APIGatewayProxyEvent): string {
 /** `METHOD /resource` as API Gateway names the matched route, e.g. `POST /v1/invoke`. */
 export function routeOf(event: APIGatewayProxyEvent): string {
   return `${event.httpMethod} ${event.resource ?? event.path}`;
+}
+
+export type RouteHandler = (event: APIGatewayProxyEvent, requestId: string) => Promise<APIGatewayProxyResult>;
+
+/**
+ * Dispatches API Gateway proxy events to `routes` by `METHOD /resource`. Every failure is answered
+ * in the error shape: an `HttpError` as itself, anything else as a 500 that reveals nothing.
+ */
+export function routeRequests(routes: Readonly<Record<string, RouteHandler>>, logger: Pick<Logger, 'info' | 'error'>) {
+  return async (event: APIGatewayProxyEvent, context: { readonly awsRequestId: string }): Promise<APIGatewayProxyResult> => {
+    const requestId = requestIdOf(event, context.awsRequestId);
+    try {
+      const route = routes[routeOf(event)];
+      if (!route) throw new NotFoundError(`no route ${event.httpMethod} ${event.path}`);
+      return await route(event, requestId);
+    } catch (error) {
+      if (error instanceof HttpError) {
+        logger.info('request refused', { requestId, route: routeOf(event), status: error.status, code: error.code });
+        return errorResponse(error, requestId);
+      }
+      logger.error('unhandled error', { requestId, route: routeOf(event), errorName: error instanceof Error ? error.name : typeof error });
+      return errorResponse(new InternalError(), requestId);
+    }
+  };
 }

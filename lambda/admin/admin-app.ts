@@ -1,10 +1,10 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { callerIdentityOf, errorResponse, jsonResponse, requestIdOf, routeOf } from '../adapters/http';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { callerIdentityOf, jsonResponse, routeRequests, type RouteHandler } from '../adapters/http';
 import { ParameterWriteError, type ParameterWriter } from '../adapters/parameter-writer';
 import { auditTrail, describeChange, type ParameterVersion } from '../core/audit';
 import { healthView } from '../core/health';
-import { ConflictError, HttpError, InternalError, NotFoundError, UnavailableError, ValidationError } from '../core/http-errors';
+import { ConflictError, NotFoundError, UnavailableError, ValidationError } from '../core/http-errors';
 import { assertLatchAllows, widensExposure, type AdminChange } from '../core/latch';
 import { parseJsonBody } from '../core/request-body';
 import { planRollback } from '../core/rollback';
@@ -39,8 +39,6 @@ export interface AdminAppDependencies {
   readonly healthPeriodMs: number;
   readonly now?: () => Date;
 }
-
-type Handler = (event: APIGatewayProxyEvent, requestId: string) => Promise<APIGatewayProxyResult>;
 
 /**
  * The operators' controls (DESIGN §4 admin table). Every write needs a reason, which lands in the
@@ -122,7 +120,7 @@ export function createAdminApp(deps: AdminAppDependencies) {
   const body = <S extends Parameters<typeof parseJsonBody>[2]>(event: APIGatewayProxyEvent, schema: S) =>
     parseJsonBody(event.body, event.isBase64Encoded, schema, MAX_ADMIN_BODY_BYTES);
 
-  const routes: Record<string, Handler> = {
+  const routes: Record<string, RouteHandler> = {
     'GET /admin/status': async (_event, requestId) => jsonResponse(200, { requestId, state: state(await read()) }, requestId),
 
     'PUT /admin/traffic': async (event, requestId) => {
@@ -198,19 +196,5 @@ export function createAdminApp(deps: AdminAppDependencies) {
     },
   };
 
-  return async (event: APIGatewayProxyEvent, context: { awsRequestId: string }): Promise<APIGatewayProxyResult> => {
-    const requestId = requestIdOf(event, context.awsRequestId);
-    try {
-      const route = routes[routeOf(event)];
-      if (!route) throw new NotFoundError(`no route ${event.httpMethod} ${event.path}`);
-      return await route(event, requestId);
-    } catch (error) {
-      if (error instanceof HttpError) {
-        logger.info('admin request refused', { requestId, status: error.status, code: error.code });
-        return errorResponse(error, requestId);
-      }
-      logger.error('unhandled error', { requestId, errorName: error instanceof Error ? error.name : typeof error });
-      return errorResponse(new InternalError(), requestId);
-    }
-  };
+  return routeRequests(routes, logger);
 }

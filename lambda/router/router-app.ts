@@ -2,11 +2,11 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { ConfigSource } from '../adapters/config-source';
-import { callerIdentityOf, errorResponse, jsonResponse, requestIdOf, routeOf } from '../adapters/http';
+import { callerIdentityOf, errorResponse, jsonResponse, routeRequests, type RouteHandler } from '../adapters/http';
 import { publishMetrics } from '../adapters/telemetry';
 import type { CircuitBreakers } from '../core/circuit-breaker';
 import { healthView } from '../core/health';
-import { HttpError, InternalError, NotFoundError } from '../core/http-errors';
+import { HttpError, NotFoundError } from '../core/http-errors';
 import type { HybridRouter } from '../core/hybrid-router';
 import { parseJsonBody } from '../core/request-body';
 import { rejectedRequestMetrics, routeMetrics } from '../core/router-metrics';
@@ -39,10 +39,7 @@ export function createRouterApp(deps: RouterAppDependencies): ApiHandler {
     try {
       request = parseJsonBody(event.body, event.isBase64Encoded, InvokeRequestSchema, MAX_BODY_BYTES);
     } catch (error) {
-      if (error instanceof HttpError) {
-        publishMetrics(metrics, rejectedRequestMetrics(error.status, 'control'));
-        logger.info('request rejected', { requestId, status: error.status, code: error.code });
-      }
+      if (error instanceof HttpError) publishMetrics(metrics, rejectedRequestMetrics(error.status, 'control'));
       throw error;
     }
 
@@ -122,7 +119,7 @@ export function createRouterApp(deps: RouterAppDependencies): ApiHandler {
   };
   const healthStatusCode = (status: ComponentHealth['status']) => (status === 'unhealthy' ? 503 : 200);
 
-  const routes: Record<string, (event: APIGatewayProxyEvent, requestId: string) => Promise<APIGatewayProxyResult>> = {
+  const routes: Record<string, RouteHandler> = {
     'POST /v1/invoke': invoke,
     'GET /health': async (_event, requestId) => {
       const { status, timestamp } = await currentHealth();
@@ -143,16 +140,5 @@ export function createRouterApp(deps: RouterAppDependencies): ApiHandler {
     },
   };
 
-  return async (event, context) => {
-    const requestId = requestIdOf(event, context.awsRequestId);
-    try {
-      const route = routes[routeOf(event)];
-      if (!route) throw new NotFoundError(`no route ${event.httpMethod} ${event.path}`);
-      return await route(event, requestId);
-    } catch (error) {
-      if (error instanceof HttpError) return errorResponse(error, requestId);
-      logger.error('unhandled error', { requestId, errorName: error instanceof Error ? error.name : typeof error });
-      return errorResponse(new InternalError(), requestId);
-    }
-  };
+  return routeRequests(routes, logger);
 }

@@ -1,4 +1,4 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
@@ -42,6 +42,7 @@ export class AdminApi extends Construct {
       memorySize: 512,
       timeout: Duration.seconds(29),
       logRetention: config.logRetentionDays,
+      invocation: 'synchronous',
       environment: {
         ENVIRONMENT: environmentName,
         CONFIG_PATH: configStore.path,
@@ -90,21 +91,5 @@ export class AdminApi extends Construct {
       requestParameters: { 'method.request.querystring.limit': false, 'method.request.querystring.include': false },
     });
 
-    Validations.of(this.adminFunction).acknowledge({
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-      reason: 'Lets the function write its own CloudWatch logs; AWS maintains this managed policy for exactly that.',
-    });
-    Validations.of(this.adminFunction).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'X-Ray PutTraceSegments and PutTelemetryRecords do not support resource-level permissions; granted by Tracing.ACTIVE.',
-    });
-    Validations.of(this.adminFunction).acknowledge({
-      id: 'Serverless-LambdaDLQ',
-      reason: 'Invoked synchronously by API Gateway only; a failed request is answered to its caller, so there is no event to dead-letter.',
-    });
-    Validations.of(this.adminFunction).acknowledge({
-      id: 'Serverless-LambdaAsyncFailureDestination',
-      reason: 'Invoked synchronously by API Gateway only; there are no asynchronous invocations to route on failure.',
-    });
   }
 }

@@ -46,6 +46,7 @@ export class HealthChecks extends Construct {
       memorySize: 512,
       timeout: PROBE_TIMEOUT.plus(Duration.seconds(20)),
       logRetention: config.logRetentionDays,
+      invocation: 'asynchronous',
       // Its own slot: a burst of router traffic cannot take the concurrency the health checks need.
       reservedConcurrentExecutions: 1,
       environment: {
@@ -89,18 +90,6 @@ export class HealthChecks extends Construct {
     Validations.of(this.failures).acknowledge({
       id: 'Serverless-SQSRedrivePolicy',
       reason: 'This queue is the end of the line for failed health-check runs; nothing consumes it automatically, so there is nothing to redrive.',
-    });
-    Validations.of(this.healthCheckFunction).acknowledge({
-      id: 'Serverless-LambdaDLQ',
-      reason: 'Failed asynchronous runs go to the on-failure destination (the Failures queue), which supersedes a function DLQ and records the error too.',
-    });
-    Validations.of(this.healthCheckFunction).acknowledge({
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-      reason: 'Lets the function write its own CloudWatch logs; AWS maintains this managed policy for exactly that.',
-    });
-    Validations.of(this.healthCheckFunction).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'X-Ray PutTraceSegments and PutTelemetryRecords do not support resource-level permissions; granted by Tracing.ACTIVE.',
     });
   }
 }

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -15,6 +15,11 @@ export interface HybridFunctionProps {
   readonly memorySize: number;
   readonly timeout: Duration;
   readonly logRetention: logs.RetentionDays;
+  /**
+   * How the function is invoked. A synchronous function (behind API Gateway) has no events to
+   * dead-letter; an asynchronous one must be given an on-failure destination by its construct.
+   */
+  readonly invocation: 'synchronous' | 'asynchronous';
   readonly environment?: Record<string, string>;
   /**
    * Concurrency kept for this function alone.
@@ -77,5 +82,33 @@ export class HybridFunction extends nodejs.NodejsFunction {
       },
     });
     this.memorySize = props.memorySize;
+    this.acknowledgeFindings(props.invocation);
+  }
+
+  /** The findings every function of this shape raises, each for a reason that holds for all of them. */
+  private acknowledgeFindings(invocation: HybridFunctionProps['invocation']): void {
+    Validations.of(this).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      reason: 'Lets the function write its own CloudWatch logs; AWS maintains this managed policy for exactly that.',
+    });
+    Validations.of(this).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'X-Ray PutTraceSegments and PutTelemetryRecords do not support resource-level permissions; granted by Tracing.ACTIVE.',
+    });
+    if (invocation === 'synchronous') {
+      Validations.of(this).acknowledge({
+        id: 'Serverless-LambdaDLQ',
+        reason: 'Invoked synchronously by API Gateway only; a failed request is answered to its caller, so there is no event to dead-letter.',
+      });
+      Validations.of(this).acknowledge({
+        id: 'Serverless-LambdaAsyncFailureDestination',
+        reason: 'Invoked synchronously by API Gateway only; there are no asynchronous invocations to route on failure.',
+      });
+    } else {
+      Validations.of(this).acknowledge({
+        id: 'Serverless-LambdaDLQ',
+        reason: 'Failed asynchronous invocations go to an on-failure destination queue, which supersedes a function DLQ and records the error too.',
+      });
+    }
   }
 }

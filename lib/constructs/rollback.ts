@@ -38,6 +38,7 @@ export class Rollback extends Construct {
       memorySize: 512,
       timeout: Duration.seconds(30),
       logRetention: config.logRetentionDays,
+      invocation: 'asynchronous',
       reservedConcurrentExecutions: 1,
       environment: {
         ENVIRONMENT: environmentName,
@@ -66,18 +67,6 @@ export class Rollback extends Construct {
     Validations.of(this.rollbackFunction).acknowledge({
       id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
       reason: 'Publishing to the encrypted notifications topic needs the GenerateDataKey* family; the grant names only that topic\'s key.',
-    });
-    Validations.of(this.rollbackFunction).acknowledge({
-      id: 'Serverless-LambdaDLQ',
-      reason: 'Failed asynchronous invocations go to the on-failure destination (the Failures queue), which supersedes a function DLQ.',
-    });
-    Validations.of(this.rollbackFunction).acknowledge({
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-      reason: 'Lets the function write its own CloudWatch logs; AWS maintains this managed policy for exactly that.',
-    });
-    Validations.of(this.rollbackFunction).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'X-Ray PutTraceSegments and PutTelemetryRecords do not support resource-level permissions; granted by Tracing.ACTIVE.',
     });
   }
 }

@@ -42,6 +42,7 @@ export class RouterApi extends Construct {
       memorySize: 1024,
       timeout: INTEGRATION_TIMEOUT.plus(Duration.seconds(1)),
       logRetention: config.logRetentionDays,
+      invocation: 'synchronous',
       environment: {
         ENVIRONMENT: environmentName,
         CONFIG_PATH: configStore.path,
@@ -179,22 +180,6 @@ export class RouterApi extends Construct {
     Validations.of(this.api).acknowledge({
       id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
       reason: 'The account-level role API Gateway needs to write execution logs; AWS maintains this managed policy for exactly that.',
-    });
-    Validations.of(this.routerFunction).acknowledge({
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-      reason: 'Lets the function write its own CloudWatch logs; AWS maintains this managed policy for exactly that.',
-    });
-    Validations.of(this.routerFunction).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'X-Ray PutTraceSegments and PutTelemetryRecords do not support resource-level permissions; granted by Tracing.ACTIVE.',
-    });
-    Validations.of(this.routerFunction).acknowledge({
-      id: 'Serverless-LambdaDLQ',
-      reason: 'Invoked synchronously by API Gateway only; a failed request is answered to its caller, so there is no event to dead-letter.',
-    });
-    Validations.of(this.routerFunction).acknowledge({
-      id: 'Serverless-LambdaAsyncFailureDestination',
-      reason: 'Invoked synchronously by API Gateway only; there are no asynchronous invocations to route on failure.',
     });
   }
 }

@@ -1,5 +1,5 @@
 import * as http2 from 'node:http2';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from './loopback';
 
 /** What the fake does with one Converse call. */
 export type BedrockBehavior =
@@ -38,8 +38,7 @@ export class BedrockFake {
   }
 
   async start(): Promise<this> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.url = `http://127.0.0.1:${await listenOnLoopback(this.server)}`;
     return this;
   }
 

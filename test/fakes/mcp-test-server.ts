@@ -1,8 +1,8 @@
 import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import * as z from 'zod/v4';
+import { closeServer, listenOnLoopback } from './loopback';
 
 export type McpBehavior = 'answer' | 'tool-error' | 'hang' | 'http-500' | 'http-429';
 
@@ -30,15 +30,13 @@ export class McpTestServer {
 
   /** Listens on a free port, or again on the port of an earlier start. */
   async start(): Promise<this> {
-    const port = this.url ? Number(new URL(this.url).port) : 0;
-    await new Promise<void>((resolve) => this.server.listen(port, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/mcp`;
+    const port = await listenOnLoopback(this.server, this.url ? Number(new URL(this.url).port) : 0);
+    this.url = `http://127.0.0.1:${port}/mcp`;
     return this;
   }
 
-  async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  stop(): Promise<void> {
+    return closeServer(this.server);
   }
 
   private build(): McpServer {
