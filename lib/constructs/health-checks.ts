@@ -1,10 +1,10 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { DeadLetterQueue } from './dead-letter-queue';
 import type { EnvironmentConfig } from '../config/environment-config';
 import type { ConfigStore } from './config-store';
 import { HybridFunction } from './hybrid-function';
@@ -27,18 +27,14 @@ const PROBE_TIMEOUT = Duration.seconds(10);
 export class HealthChecks extends Construct {
   readonly healthCheckFunction: HybridFunction;
   readonly schedule: events.Rule;
-  readonly failures: sqs.Queue;
+  readonly failures: DeadLetterQueue;
 
   constructor(scope: Construct, id: string, props: HealthChecksProps) {
     super(scope, id);
     const { config, environmentName, configStore } = props;
     const probeModelId = config.bedrock.probeModelId ?? config.bedrock.modelId;
 
-    this.failures = new sqs.Queue(this, 'Failures', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
+    this.failures = new DeadLetterQueue(this, 'Failures', { holds: 'failed health-check runs and undeliverable schedule events' });
 
     this.healthCheckFunction = new HybridFunction(this, 'HealthCheckFunction', {
       entry: 'health-check/handler.ts',
@@ -82,14 +78,5 @@ export class HealthChecks extends Construct {
         maxEventAge: Duration.minutes(config.healthCheck.rateMinutes),
       }),
     );
-
-    Validations.of(this.failures).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason: 'This queue is itself the dead-letter queue for failed health-check runs and undeliverable schedule events.',
-    });
-    Validations.of(this.failures).acknowledge({
-      id: 'Serverless-SQSRedrivePolicy',
-      reason: 'This queue is the end of the line for failed health-check runs; nothing consumes it automatically, so there is nothing to redrive.',
-    });
   }
 }

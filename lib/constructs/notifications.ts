@@ -3,8 +3,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { DeadLetterQueue } from './dead-letter-queue';
 
 export interface NotificationsProps {
   readonly environmentName: string;
@@ -45,20 +45,8 @@ export class Notifications extends Construct {
     });
     if (props.email) {
       // Notifications SNS could not deliver are kept here rather than lost.
-      const undelivered = new sqs.Queue(this, 'Undelivered', {
-        encryption: sqs.QueueEncryption.SQS_MANAGED,
-        enforceSSL: true,
-        retentionPeriod: Duration.days(14),
-      });
+      const undelivered = new DeadLetterQueue(this, 'Undelivered', { holds: 'notifications the e-mail subscription could not deliver' });
       this.topic.addSubscription(new subscriptions.EmailSubscription(props.email, { deadLetterQueue: undelivered }));
-      Validations.of(undelivered).acknowledge({
-        id: 'AwsSolutions-SQS3',
-        reason: 'This queue is itself the dead-letter queue of the e-mail subscription.',
-      });
-      Validations.of(undelivered).acknowledge({
-        id: 'Serverless-SQSRedrivePolicy',
-        reason: 'This queue is the end of the line for undeliverable notifications; operators read it.',
-      });
     }
 
     Validations.of(this.key).acknowledge({

@@ -1,8 +1,8 @@
 import { Duration, Validations } from 'aws-cdk-lib';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import type * as sns from 'aws-cdk-lib/aws-sns';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { DeadLetterQueue } from './dead-letter-queue';
 import type { EnvironmentConfig } from '../config/environment-config';
 import type { ConfigStore } from './config-store';
 import { HybridFunction } from './hybrid-function';
@@ -21,17 +21,13 @@ export interface RollbackProps {
  */
 export class Rollback extends Construct {
   readonly rollbackFunction: HybridFunction;
-  readonly failures: sqs.Queue;
+  readonly failures: DeadLetterQueue;
 
   constructor(scope: Construct, id: string, props: RollbackProps) {
     super(scope, id);
     const { config, configStore, environmentName, topic } = props;
 
-    this.failures = new sqs.Queue(this, 'Failures', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
+    this.failures = new DeadLetterQueue(this, 'Failures', { holds: 'rollback invocations that failed after their retries' });
     this.rollbackFunction = new HybridFunction(this, 'RollbackFunction', {
       entry: 'rollback/handler.ts',
       description: `Hybrid Routing ${environmentName}: rolls hybrid routing back when an alarm fires`,
@@ -55,15 +51,6 @@ export class Rollback extends Construct {
     configStore.grantReadPath(this.rollbackFunction);
     configStore.grantRollbackWrite(this.rollbackFunction);
     topic.grantPublish(this.rollbackFunction);
-
-    Validations.of(this.failures).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason: 'This queue is itself the dead-letter queue for rollback invocations that failed after their retries.',
-    });
-    Validations.of(this.failures).acknowledge({
-      id: 'Serverless-SQSRedrivePolicy',
-      reason: 'This queue is the end of the line for failed rollbacks; operators read it, nothing redrives it automatically.',
-    });
     Validations.of(this.rollbackFunction).acknowledge({
       id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
       reason: 'Publishing to the encrypted notifications topic needs the GenerateDataKey* family; the grant names only that topic\'s key.',
