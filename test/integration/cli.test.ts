@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { EXIT, main } from '../../cli/main';
 import { COMPONENTS } from '../../lambda/shared/vocabulary';
+import { CloudFormationFake } from '../fakes/cloudformation-fake';
 import { SignedGateway, type Principal } from '../support/signed-gateway';
 import { CONFIG_PATH, StdoutCapture, lambdaEnvironment, loadHandler, seedConfig, startWorld, type World } from './support/world';
 
@@ -76,6 +77,28 @@ async function cli(args: string[], who: { accessKeyId: string; secretAccessKey: 
 const stored = (name: string) => world.ssm.get(`${CONFIG_PATH}/${name}`);
 
 describe('hybrid-routing CLI', () => {
+  it('finds the API URL from the stack outputs with --env, in the region cdk.json names', async () => {
+    const cloudformation = await new CloudFormationFake().start();
+    const saved = process.env.AWS_ENDPOINT_URL_CLOUDFORMATION;
+    process.env.AWS_ENDPOINT_URL_CLOUDFORMATION = cloudformation.url;
+    try {
+      cloudformation.stacks.set('HybridRouting-dev', { ApiUrl: gateway.url, ConfigPath: '/hybrid-routing/dev' });
+      const out: string[] = [];
+      const code = await main(['--env', 'dev', 'status'], { stdout: (t) => out.push(t), stderr: () => undefined, credentials: async () => ALICE, env: {} });
+      expect(code).toBe(EXIT.ok);
+      expect(out.join('\n')).toContain('environment     dev');
+
+      const err: string[] = [];
+      const missing = await main(['--env', 'staging', 'status'], { stdout: () => undefined, stderr: (t) => err.push(t), credentials: async () => ALICE, env: {} });
+      expect(missing).toBe(EXIT.network);
+      expect(err.join('\n')).toContain('cannot read stack HybridRouting-staging in eu-central-1');
+    } finally {
+      if (saved === undefined) delete process.env.AWS_ENDPOINT_URL_CLOUDFORMATION;
+      else process.env.AWS_ENDPOINT_URL_CLOUDFORMATION = saved;
+      await cloudformation.stop();
+    }
+  });
+
   it('signs every request with SigV4', async () => {
     await cli(['status']);
     await cli(['traffic', 'set', '5', '--reason', 'canary']);
