@@ -6,9 +6,6 @@
 
 export const METRIC_NAMESPACE = 'HybridRouting';
 
-/** Dimensions on every metric. */
-export const BASE_DIMENSIONS = ['Service', 'Environment'] as const;
-
 export type MetricUnitName = 'Count' | 'Milliseconds';
 export type ExtraDimension = 'Cohort' | 'Provider' | 'Component' | 'Level';
 

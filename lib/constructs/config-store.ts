@@ -110,4 +110,3 @@ function constructIdOf(parameterName: string): string {
     .join('');
 }
 
-export { PARAMETER };

@@ -1,5 +1,5 @@
 import * as http from 'node:http';
-import { closeServer, listenOnLoopback } from './loopback';
+import { closeServer, listenOnLoopback, readBody } from './loopback';
 
 /**
  * CloudFormation's DescribeStacks over the AWS Query protocol on 127.0.0.1, for the real client
@@ -21,9 +21,8 @@ export class CloudFormationFake {
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const form = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+    const text = await readBody(req);
+    const form = new URLSearchParams(text);
     const name = form.get('StackName') ?? '';
     const outputs = this.stacks.get(name);
     if (form.get('Action') !== 'DescribeStacks' || !outputs) {

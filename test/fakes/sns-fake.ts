@@ -1,5 +1,5 @@
 import * as http from 'node:http';
-import { closeServer, listenOnLoopback } from './loopback';
+import { closeServer, listenOnLoopback, readBody } from './loopback';
 
 export interface Published {
   readonly topicArn: string;
@@ -28,9 +28,8 @@ export class SnsFake {
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const form = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+    const text = await readBody(req);
+    const form = new URLSearchParams(text);
     const requestId = `fake-${this.published.length}`;
     if (this.failing || form.get('Action') !== 'Publish') {
       const code = this.failing ? 'InternalError' : 'InvalidAction';

@@ -1,5 +1,5 @@
 import * as http from 'node:http';
-import { closeServer, listenOnLoopback } from './loopback';
+import { closeServer, listenOnLoopback, readBody } from './loopback';
 
 interface StoredVersion {
   readonly value: string;
@@ -84,15 +84,14 @@ export class SsmFake {
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const text = await readBody(req);
     const target = String(req.headers['x-amz-target'] ?? '');
     const operation = target.replace(/^AmazonSSM\./, '');
     this.calls.push(operation);
 
     let input: Record<string, unknown>;
     try {
-      input = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<string, unknown>;
+      input = JSON.parse(text || '{}') as Record<string, unknown>;
     } catch {
       return this.reply(res, 400, { __type: 'SerializationException', message: 'body is not JSON' });
     }

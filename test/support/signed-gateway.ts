@@ -1,5 +1,5 @@
 import * as http from 'node:http';
-import { closeServer, listenOnLoopback } from '../fakes/loopback';
+import { closeServer, listenOnLoopback, readBody } from '../fakes/loopback';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
@@ -53,9 +53,8 @@ export class SignedGateway {
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const body = Buffer.concat(chunks).toString('utf8');
+    const text = await readBody(req);
+    const body = text;
     const url = new URL(req.url ?? '/', 'http://gateway');
     const path = url.pathname.replace(new RegExp(`^/${this.stage}`), '') || '/';
     const match = this.match(req.method ?? 'GET', path);
