@@ -53,8 +53,7 @@ export class SignedGateway {
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const text = await readBody(req);
-    const body = text;
+    const body = await readBody(req);
     const url = new URL(req.url ?? '/', 'http://gateway');
     const path = url.pathname.replace(new RegExp(`^/${this.stage}`), '') || '/';
     const match = this.match(req.method ?? 'GET', path);
