@@ -218,7 +218,7 @@ export interface ParsedConfig {
 /**
  * Turns the raw parameter values (keys relative to the environment path) into a `RoutingConfig`.
  * A value that does not parse never widens exposure: a bad flag reads as off, bad traffic as 0,
- * a bad policy as the default policy, and an unreadable rollback state as an active latch.
+ * a bad policy as the default policy, and a missing or unreadable rollback state as an active latch.
  */
 export function parseRoutingConfig(values: Readonly<Record<string, string | undefined>>): ParsedConfig {
   const problems: string[] = [];
@@ -244,17 +244,7 @@ export function parseRoutingConfig(values: Readonly<Record<string, string | unde
     (raw) => resolvePolicy(RoutingPolicySchema.parse(JSON.parse(raw))),
     DEFAULT_POLICY,
   );
-  const latchedOnError: RollbackState = {
-    ...CLEAR_ROLLBACK_STATE,
-    active: true,
-    reason: 'rollback/state could not be read; failing safe to the control path',
-    source: 'router',
-  };
-  const rollbackRaw = values[PARAMETER.rollbackState];
-  const rollback =
-    rollbackRaw === undefined
-      ? read(PARAMETER.rollbackState, () => CLEAR_ROLLBACK_STATE, CLEAR_ROLLBACK_STATE)
-      : read(PARAMETER.rollbackState, (raw) => RollbackStateSchema.parse(JSON.parse(raw)), latchedOnError);
+  const rollback = readLatch(values[PARAMETER.rollbackState], problems);
   const breakerEpoch = read(PARAMETER.breakerEpoch, (raw) => Number(EpochValueSchema.parse(raw.trim())), 0);
 
   const health: Partial<Record<Component, ComponentHealth>> = {};
@@ -272,4 +262,26 @@ export function parseRoutingConfig(values: Readonly<Record<string, string | unde
     config: { hybridEnabled, trafficPercentage, mode, policy, rollback, breakerEpoch, health },
     problems,
   };
+}
+
+/**
+ * Reads `rollback/state` by safety invariant 5: `{ "active": false }` is a clear latch, every
+ * field left out taking its empty value; a value that does not parse, or no value at all, is an
+ * active latch (the control path), with the problem added to `problems`.
+ */
+function readLatch(raw: string | undefined, problems: string[]): RollbackState {
+  const failSafe = (why: string): RollbackState => {
+    problems.push(`${PARAMETER.rollbackState} ${why}; reading it as an active latch (control path)`);
+    return { ...CLEAR_ROLLBACK_STATE, active: true, reason: `${PARAMETER.rollbackState} ${why}; failing safe to the control path`, source: 'fail-safe' };
+  };
+  if (raw === undefined) return failSafe('is missing');
+  try {
+    const value: unknown = JSON.parse(raw);
+    if (typeof value !== 'object' || value === null || Array.isArray(value) || typeof (value as { active?: unknown }).active !== 'boolean') {
+      return failSafe('does not parse');
+    }
+    return RollbackStateSchema.parse({ ...CLEAR_ROLLBACK_STATE, ...value });
+  } catch {
+    return failSafe('does not parse');
+  }
 }

@@ -47,14 +47,48 @@ describe('parseRoutingConfig', () => {
     expect(problems).toEqual([expect.stringContaining(name)]);
   });
 
-  it('treats an unreadable rollback state as an active latch', () => {
-    const { config } = parseRoutingConfig({ ...DEFAULT_PARAMETER_VALUES, 'rollback/state': '{not json' });
-    expect(config.rollback.active).toBe(true);
+  describe('rollback/state (safety invariant 5)', () => {
+    const latchFrom = (value: string | undefined) => {
+      const values: Record<string, string | undefined> = { ...DEFAULT_PARAMETER_VALUES, 'rollback/state': value };
+      return parseRoutingConfig(values);
+    };
+
+    it.each([
+      ['the minimal clear value', '{"active":false}'],
+      ['the minimal clear value with spaces', ' { "active" : false } '],
+      ['the full clear value', JSON.stringify(CLEAR_ROLLBACK_STATE)],
+    ])('reads %s as a clear latch with empty fields and no problem', (_name, value) => {
+      const { config, problems } = latchFrom(value);
+      expect(config.rollback).toEqual(CLEAR_ROLLBACK_STATE);
+      expect(problems).toEqual([]);
+    });
+
+    it('fills the fields a latch leaves out with their empty values', () => {
+      const { config, problems } = latchFrom('{"active":true,"level":2,"reason":"by hand"}');
+      expect(config.rollback).toEqual({ ...CLEAR_ROLLBACK_STATE, active: true, level: 2, reason: 'by hand' });
+      expect(problems).toEqual([]);
+    });
+
+    it.each([
+      ['missing', undefined, 'rollback/state is missing'],
+      ['not JSON', '{not json', 'rollback/state does not parse'],
+      ['empty', '', 'rollback/state does not parse'],
+      ['JSON null', 'null', 'rollback/state does not parse'],
+      ['an array', '[]', 'rollback/state does not parse'],
+      ['an object without active', '{}', 'rollback/state does not parse'],
+      ['active as a string', '{"active":"false"}', 'rollback/state does not parse'],
+      ['an unknown field', '{"active":false,"extra":1}', 'rollback/state does not parse'],
+      ['a field of the wrong type', '{"active":false,"level":"two"}', 'rollback/state does not parse'],
+    ])('reads a value that is %s as an active latch and reports it', (_name, value, problem) => {
+      const { config, problems } = latchFrom(value);
+      expect(config.rollback).toMatchObject({ active: true, source: 'fail-safe', reason: expect.stringContaining(problem) });
+      expect(problems).toEqual([`${problem}; reading it as an active latch (control path)`]);
+    });
   });
 
-  it('treats missing parameters as defaults and reports them', () => {
+  it('treats missing parameters as safe defaults, the latch as active, and reports them', () => {
     const { config, problems } = parseRoutingConfig({});
-    expect(config).toMatchObject({ hybridEnabled: false, trafficPercentage: 0, rollback: { active: false } });
+    expect(config).toMatchObject({ hybridEnabled: false, trafficPercentage: 0, rollback: { active: true } });
     expect(problems).toHaveLength(6);
   });
 });
