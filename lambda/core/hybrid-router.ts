@@ -11,7 +11,7 @@ import {
   ValidationError,
 } from './http-errors';
 import { LatencyBudget } from './latency-budget';
-import { ProviderFailure, type FailureKind } from './provider-failure';
+import { ProviderFailure, oversizeAnswer, type FailureKind } from './provider-failure';
 import { decideRoute, isPathUsable } from './routing-decision';
 
 export interface ProviderRequest {
@@ -93,9 +93,13 @@ const MIN_ATTEMPT_MS = 25;
 export class HybridRouter {
   constructor(private readonly options: RouterOptions) {}
 
-  async route(request: ProviderRequest, config: RoutingConfig, routingKey: string): Promise<RouteResult> {
+  /**
+   * `receivedAt` is when the request arrived (default: now): the latency budget counts from it, so
+   * time spent before routing, such as waiting for the configuration, comes out of the budget.
+   */
+  async route(request: ProviderRequest, config: RoutingConfig, routingKey: string, receivedAt?: number): Promise<RouteResult> {
     const { breakers, clock, cohorts } = this.options;
-    const startedAt = clock.now();
+    const startedAt = receivedAt ?? clock.now();
     const settings = config.policy.circuitBreaker;
     const bedrockUsable =
       isPathUsable(config.health['direct-bedrock'], startedAt, this.options.healthStaleAfterMs) &&
@@ -106,7 +110,7 @@ export class HybridRouter {
       return {
         routing: { provider: null, intended: null, cohort: null, fallback: false, reason: decision.reason },
         attempts: [],
-        latencyMs: 0,
+        latencyMs: clock.now() - startedAt,
         error: new UnavailableError(`${decision.reason}; retry later`, SHED_RETRY_AFTER_SECONDS),
         shed: true,
       };
@@ -199,7 +203,8 @@ export class HybridRouter {
       if (result === 'budget') {
         return { failure: new ProviderFailure(provider, 'budget', `no answer within ${Math.round(timeoutMs)} ms`) };
       }
-      return { response: result };
+      const oversize = oversizeAnswer(provider, result.text);
+      return oversize ? { failure: oversize } : { response: result };
     } catch (error) {
       if (controller.signal.aborted) {
         return { failure: new ProviderFailure(provider, 'budget', `no answer within ${Math.round(timeoutMs)} ms`) };

@@ -42,6 +42,8 @@ export const METRICS = {
   healthCheckSuccess: define('HealthCheckSuccess', 'Count', 'Component', true),
   healthCheckLatency: define('HealthCheckLatency', 'Milliseconds', 'Component'),
   rollbackExecuted: define('RollbackExecuted', 'Count', 'Level'),
+  /** Parameters missing or unparseable at a fresh read (router) or a health-check run (health-check). */
+  configProblems: define('ConfigProblems', 'Count'),
 } as const satisfies Record<string, MetricDefinition>;
 
 /** The `Service` dimension value of each function. */

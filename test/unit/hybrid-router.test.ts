@@ -1,6 +1,7 @@
 import { CircuitBreakers } from '../../lambda/core/circuit-breaker';
 import { CohortAssigner } from '../../lambda/core/cohort';
 import { HybridRouter } from '../../lambda/core/hybrid-router';
+import { MAX_ANSWER_BYTES } from '../../lambda/core/provider-failure';
 import { DEFAULT_POLICY, type RoutingPolicy } from '../../lambda/shared/routing-config';
 import { hybridConfig, request, ScriptedProvider, type Step } from '../support/routing';
 
@@ -17,7 +18,8 @@ function setup(bedrockSteps: Step[], mcpSteps: Step[], policy: RoutingPolicy = D
     budgetCeilingMs: 28_000,
     healthStaleAfterMs: 180_000,
   });
-  const route = (operation: Parameters<typeof request>[0] = 'emergency') => router.route(request(operation), hybridConfig({ policy }), 'tenant-42');
+  const route = (operation: Parameters<typeof request>[0] = 'emergency', receivedAt?: number) =>
+    router.route(request(operation), hybridConfig({ policy }), 'tenant-42', receivedAt);
   return { bedrock, mcp, breakers, sleeps, route };
 }
 
@@ -137,5 +139,34 @@ describe('HybridRouter', () => {
     expect(result.attempts.map((a) => a.outcome)).toEqual(['circuit-open', 'circuit-open']);
     expect(result.error).toMatchObject({ status: 503 });
     expect(result.error?.retryAfterSeconds).toBeGreaterThan(40);
+  });
+
+  it('counts the budget from the request\'s arrival, so time spent before routing is spent', async () => {
+    const { bedrock, mcp, route } = setup([{ answer: 'from bedrock' }], [{ answer: 'from mcp' }], tightBudget(100, 60_000));
+    const result = await route('emergency', Date.now() - 150);
+    expect(result.attempts.map((a) => `${a.provider}:${a.outcome}`)).toEqual(['bedrock:no-budget', 'mcp:success']);
+    expect(result.latencyMs).toBeGreaterThanOrEqual(150);
+    expect([bedrock.calls.length, mcp.calls.length]).toEqual([0, 1]);
+  });
+
+  it('answers 504 without calling a provider when the budget ran out before routing', async () => {
+    const { bedrock, mcp, route } = setup([{ answer: 'from bedrock' }], [{ answer: 'from mcp' }], tightBudget(100, 400));
+    const result = await route('emergency', Date.now() - 10_000);
+    expect(result.error).toMatchObject({ status: 504, code: 'Timeout' });
+    expect([bedrock.calls.length, mcp.calls.length]).toEqual([0, 0]);
+  });
+
+  it('treats an answer over 1 MiB as a permanent failure and falls back', async () => {
+    const { mcp, route } = setup([{ answer: 'x'.repeat(MAX_ANSWER_BYTES + 1) }], [{ answer: 'from mcp' }]);
+    const result = await route('emergency');
+    expect(result.response?.text).toBe('from mcp');
+    expect(result.attempts[0]).toMatchObject({ provider: 'bedrock', outcome: 'fatal', retried: false });
+    expect(mcp.calls).toHaveLength(1);
+  });
+
+  it('answers 502 when every path answers over 1 MiB', async () => {
+    const big = 'x'.repeat(MAX_ANSWER_BYTES + 1);
+    const { route } = setup([{ answer: big }], [{ answer: big }]);
+    expect((await route('background')).error).toMatchObject({ status: 502, code: 'ProviderError' });
   });
 });

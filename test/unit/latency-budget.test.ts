@@ -1,4 +1,4 @@
-import { LatencyBudget } from '../../lambda/core/latency-budget';
+import { LatencyBudget, configWaitMs } from '../../lambda/core/latency-budget';
 
 function budgetAt(policy: { targetMs: number; hardMs: number }, ceilingMs = 28_000) {
   let now = 1_000;
@@ -26,5 +26,17 @@ describe('LatencyBudget', () => {
   it('caps the hard limit, and the target with it, below the integration timeout', () => {
     const { budget } = budgetAt({ targetMs: 30_000, hardMs: 30_000 }, 28_000);
     expect([budget.targetMs, budget.hardMs]).toEqual([28_000, 28_000]);
+  });
+});
+
+describe('configWaitMs', () => {
+  it('allows a quarter of the target, at most the limit', () => {
+    expect(configWaitMs({ targetMs: 5_000, hardMs: 10_000 }, 28_000, 1_000)).toBe(1_000);
+    expect(configWaitMs({ targetMs: 5_000, hardMs: 10_000 }, 28_000, 5_000)).toBe(1_250);
+    expect(configWaitMs({ targetMs: 300, hardMs: 600 }, 28_000, 1_000)).toBe(75);
+  });
+
+  it('counts the target as capped by the ceiling', () => {
+    expect(configWaitMs({ targetMs: 30_000, hardMs: 30_000 }, 2_000, 10_000)).toBe(500);
   });
 });
