@@ -1,10 +1,12 @@
 import { ConverseCommand, type BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import type { AiProvider, ProviderRequest, ProviderResponse } from '../core/hybrid-router';
 import { ProviderFailure, classifyBedrockError } from '../core/provider-failure';
+import { ResponseTooLargeError } from './response-cap';
 
 /**
  * The direct path: Bedrock's Converse API. The client must be built with `maxAttempts: 1`
- * because the router owns retries; a call stops when `signal` aborts.
+ * because the router owns retries (see `createBedrockRuntimeClient`); a call stops when `signal`
+ * aborts, and a response body over the client's cap is a permanent failure.
  */
 export class BedrockProvider implements AiProvider {
   constructor(
@@ -31,6 +33,7 @@ export class BedrockProvider implements AiProvider {
       };
     } catch (error) {
       if (signal.aborted) throw new ProviderFailure('bedrock', 'budget', 'aborted: latency budget exhausted');
+      if (error instanceof ResponseTooLargeError) throw new ProviderFailure('bedrock', 'fatal', error.message);
       const { name, status } = describeError(error);
       const { kind, retryable } = classifyBedrockError(name, status);
       throw new ProviderFailure('bedrock', kind, `${name}${status ? ` (HTTP ${status})` : ''}`, retryable);

@@ -1,76 +1,126 @@
 import type { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
 import { CONTROL_CONFIG, parseRoutingConfig, type ParsedConfig, type RoutingConfig } from '../shared/routing-config';
 
-/** Where the configuration in use came from. */
+/**
+ * Where the configuration in use came from: `store` is a copy younger than the TTL, `last-good`
+ * an older one kept because SSM did not answer in time, `control-default` no copy at all.
+ */
 export type ConfigOrigin = 'store' | 'last-good' | 'control-default';
 
 export interface ConfigSnapshot {
   readonly config: RoutingConfig;
   readonly origin: ConfigOrigin;
-  /** When the store was last read successfully (epoch ms), if ever. */
+  /** When the read that produced the copy started (epoch ms), if there is a copy. */
   readonly readAt: number | undefined;
   /** Parameters that were missing or did not parse at the last read. */
   readonly problems: readonly string[];
 }
 
+/** What the source needs of Powertools' `SSMProvider`: one read of a whole path. */
+export interface ParameterPathReader {
+  getMultiple(path: string, options: { readonly recursive: boolean; readonly forceFetch: boolean }): Promise<unknown>;
+}
+
 export interface ConfigSourceOptions {
-  readonly provider: SSMProvider;
+  readonly provider: ParameterPathReader;
   /** The environment's parameter path, e.g. `/hybrid-routing/prod`. */
   readonly path: string;
   /** Whole seconds, at least 1. */
   readonly ttlSeconds: number;
   readonly clock?: () => number;
+  /** Called once per failed read, with what is served until a read works. */
   readonly onReadError?: (error: unknown, origin: ConfigOrigin) => void;
+  /** Called once per successful read that found missing or unparseable parameters. */
+  readonly onProblems?: (problems: readonly string[]) => void;
 }
 
 /**
- * The environment's configuration, read in one cached `GetParametersByPath` (Powertools
- * Parameters, `maxAge` = TTL) and parsed once per read. When SSM fails it keeps serving the last
- * good copy, and waits one TTL before asking SSM again; with no copy at all it serves the control
- * path.
+ * The environment's configuration: the whole path in one `GetParametersByPath` (Powertools
+ * Parameters, `forceFetch` on this class's own timing), parsed once per read.
+ *
+ * - A copy younger than half the TTL is served as is.
+ * - From half the TTL on, a request starts one background read (single flight) and is served the
+ *   copy at once; the copy is served until the TTL ends, so a change reaches every router within
+ *   the TTL.
+ * - After the TTL, a request waits for the read at most as long as it is given (invariant 6), then
+ *   serves the last good copy, or the control path when it has none.
+ * - A failed read keeps the copy and is retried after half the TTL, so SSM sees no more reads
+ *   while it fails than while it works.
  */
 export class ConfigSource {
-  private lastRaw: Record<string, unknown> | undefined;
-  private lastGood: { config: RoutingConfig; problems: readonly string[]; readAt: number } | undefined;
+  private copy: { readonly config: RoutingConfig; readonly problems: readonly string[]; readonly readAt: number } | undefined;
+  private reading: Promise<void> | undefined;
   private retryAt = 0;
+  private invoking = false;
+  private readonly ttlMs: number;
   private readonly clock: () => number;
 
   constructor(private readonly options: ConfigSourceOptions) {
-    // Powertools Parameters counts maxAge in whole seconds; a fraction would expire at once.
     if (!Number.isInteger(options.ttlSeconds) || options.ttlSeconds < 1) {
       throw new Error(`ttlSeconds must be a whole number of seconds, at least 1, got ${options.ttlSeconds}`);
     }
+    this.ttlMs = options.ttlSeconds * 1000;
     this.clock = options.clock ?? Date.now;
   }
 
-  async current(): Promise<ConfigSnapshot> {
+  /** The configuration to serve now, waiting at most `waitMs` for a read when the copy has expired. */
+  async current(waitMs: number): Promise<ConfigSnapshot> {
+    this.invoking = true;
     const now = this.clock();
-    if (now < this.retryAt) return this.fallback();
+    const age = this.copy ? now - this.copy.readAt : Infinity;
+    if (age < this.ttlMs / 2) return this.snapshot(now);
+    if (now >= this.retryAt) this.refresh();
+    if (age < this.ttlMs || !this.reading || waitMs <= 0) return this.snapshot(now);
+
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.reading, new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)))]);
+    clearTimeout(timer);
+    return this.snapshot(this.clock());
+  }
+
+  /** The configuration in use, without reading: what a request needs to know before `current`. */
+  latest(): RoutingConfig {
+    return this.copy?.config ?? CONTROL_CONFIG;
+  }
+
+  /**
+   * Marks the end of an invocation. Lambda may freeze the process before a read in flight
+   * settles, and the read's timeouts then fire at the thaw whatever SSM did; a read that fails
+   * between invocations is therefore retried by the next request instead of backing off.
+   */
+  idle(): void {
+    this.invoking = false;
+  }
+
+  private refresh(): void {
+    if (this.reading) return;
+    const startedAt = this.clock();
+    const reading = this.read(startedAt).finally(() => {
+      if (this.reading === reading) this.reading = undefined;
+    });
+    this.reading = reading;
+  }
+
+  private async read(startedAt: number): Promise<void> {
     try {
-      const raw = (await this.options.provider.getMultiple(this.options.path, {
-        maxAge: this.options.ttlSeconds,
-        recursive: true,
-      })) as Record<string, unknown> | undefined;
-      // Powertools hands back the cached object until it expires, so a new object means a new read.
-      if (raw !== this.lastRaw || !this.lastGood) {
-        const { config, problems } = parseRoutingConfig(asStrings(raw ?? {}));
-        this.lastRaw = raw;
-        this.lastGood = { config, problems, readAt: now };
-      }
-      return { config: this.lastGood.config, origin: 'store', readAt: this.lastGood.readAt, problems: this.lastGood.problems };
+      const raw = (await this.options.provider.getMultiple(this.options.path, { recursive: true, forceFetch: true })) as
+        | Record<string, unknown>
+        | undefined;
+      const { config, problems } = parseRoutingConfig(asStrings(raw ?? {}));
+      // Counted from the start of the read: the copy holds nothing older than that.
+      this.copy = { config, problems, readAt: startedAt };
+      this.retryAt = 0;
+      if (problems.length > 0) this.options.onProblems?.(problems);
     } catch (error) {
-      this.retryAt = now + this.options.ttlSeconds * 1000;
-      const snapshot = this.fallback();
-      this.options.onReadError?.(error, snapshot.origin);
-      return snapshot;
+      if (this.invoking) this.retryAt = this.clock() + this.ttlMs / 2;
+      this.options.onReadError?.(error, this.copy ? 'last-good' : 'control-default');
     }
   }
 
-  private fallback(): ConfigSnapshot {
-    if (this.lastGood) {
-      return { config: this.lastGood.config, origin: 'last-good', readAt: this.lastGood.readAt, problems: this.lastGood.problems };
-    }
-    return { config: CONTROL_CONFIG, origin: 'control-default', readAt: undefined, problems: [] };
+  private snapshot(now: number): ConfigSnapshot {
+    if (!this.copy) return { config: CONTROL_CONFIG, origin: 'control-default', readAt: undefined, problems: [] };
+    const origin = now - this.copy.readAt < this.ttlMs ? 'store' : 'last-good';
+    return { config: this.copy.config, origin, readAt: this.copy.readAt, problems: this.copy.problems };
   }
 }
 

@@ -35,14 +35,13 @@ export class LatencyBudget {
 }
 
 /** The share of an operation's target budget a request may spend waiting for its configuration. */
-export const CONFIG_WAIT_SHARE = 0.25;
+export const CONFIG_WAIT_SHARE = 0.5;
 
 /**
- * How long a request may wait for a configuration read (safety invariant 6): a quarter of the
- * operation's target budget, capped by the ceiling, and never more than `limitMs`. What is left
- * of the target goes to the first-choice path, since the budget counts from the request's arrival.
+ * How long a request may wait for a configuration read (safety invariant 6): half the
+ * operation's target budget, and never more than `limitMs`. The rest of the target goes to the
+ * first-choice path, since the budget counts from the request's arrival.
  */
-export function configWaitMs(policy: LatencyBudgetPolicy, ceilingMs: number, limitMs: number): number {
-  const targetMs = Math.min(policy.targetMs, policy.hardMs, ceilingMs);
-  return Math.max(0, Math.min(limitMs, Math.floor(targetMs * CONFIG_WAIT_SHARE)));
+export function configWaitMs(policy: LatencyBudgetPolicy, limitMs: number): number {
+  return Math.max(0, Math.min(limitMs, Math.floor(Math.min(policy.targetMs, policy.hardMs) * CONFIG_WAIT_SHARE)));
 }

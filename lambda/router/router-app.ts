@@ -8,6 +8,7 @@ import type { CircuitBreakers } from '../core/circuit-breaker';
 import { healthView } from '../core/health';
 import { HttpError, NotFoundError } from '../core/http-errors';
 import type { HybridRouter } from '../core/hybrid-router';
+import { configWaitMs } from '../core/latency-budget';
 import { parseJsonBody } from '../core/request-body';
 import { rejectedRequestMetrics, routeMetrics } from '../core/router-metrics';
 import { InvokeRequestSchema, MAX_BODY_BYTES } from '../shared/invoke-request';
@@ -22,8 +23,17 @@ export interface RouterAppDependencies {
   readonly metrics: Metrics;
   /** The health-check schedule's period; health data older than three periods is stale. */
   readonly healthPeriodMs: number;
+  /**
+   * The longest any request waits for a configuration read; an invocation also waits no more
+   * than half its operation's target budget.
+   * @default DEFAULT_CONFIG_READ_TIMEOUT_MS
+   */
+  readonly configReadTimeoutMs?: number;
   readonly now?: () => number;
 }
+
+/** How long a request may wait for SSM by default: SSM answers in tens of milliseconds. */
+export const DEFAULT_CONFIG_READ_TIMEOUT_MS = 1_000;
 
 export type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
@@ -33,8 +43,12 @@ export type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Prom
  */
 export function createRouterApp(deps: RouterAppDependencies): ApiHandler {
   const { logger, metrics } = deps;
+  const now = deps.now ?? Date.now;
+  const configReadTimeoutMs = deps.configReadTimeoutMs ?? DEFAULT_CONFIG_READ_TIMEOUT_MS;
 
   const invoke = async (event: APIGatewayProxyEvent, requestId: string): Promise<APIGatewayProxyResult> => {
+    // The budget counts from here, so a slow configuration read is spent out of it (invariant 6).
+    const receivedAt = now();
     let request;
     try {
       request = parseJsonBody(event.body, event.isBase64Encoded, InvokeRequestSchema, MAX_BODY_BYTES);
@@ -43,12 +57,13 @@ export function createRouterApp(deps: RouterAppDependencies): ApiHandler {
       throw error;
     }
 
-    const snapshot = await deps.configSource.current();
+    const budget = deps.configSource.latest().policy.operations[request.operation].budget;
+    const snapshot = await deps.configSource.current(configWaitMs(budget, configReadTimeoutMs));
     if (deps.breakers.syncEpoch(snapshot.config.breakerEpoch)) {
       logger.info('circuit breakers reset by epoch change', { epoch: snapshot.config.breakerEpoch });
     }
     const { routingKey, ...providerRequest } = request;
-    const result = await deps.router.route(providerRequest, snapshot.config, routingKey ?? callerIdentityOf(event));
+    const result = await deps.router.route(providerRequest, snapshot.config, routingKey ?? callerIdentityOf(event), receivedAt);
 
     const status = result.error?.status ?? 200;
     publishMetrics(metrics, routeMetrics(result, status, result.routing.cohort ?? 'control'));
@@ -80,11 +95,9 @@ export function createRouterApp(deps: RouterAppDependencies): ApiHandler {
     );
   };
 
-  const now = deps.now ?? Date.now;
-
   /** The health view from the cached configuration, with this container's own view of the router laid over it. */
   const currentHealth = async () => {
-    const snapshot = await deps.configSource.current();
+    const snapshot = await deps.configSource.current(configReadTimeoutMs);
     const at = now();
     const view = healthView(snapshot.config.health, at, deps.healthPeriodMs);
     const settings = snapshot.config.policy.circuitBreaker;
@@ -98,6 +111,12 @@ export function createRouterApp(deps: RouterAppDependencies): ApiHandler {
           snapshot.origin === 'last-good'
             ? 'this router cannot read SSM and serves its last good configuration'
             : 'this router has never read its configuration and serves the control path',
+      };
+    } else if (snapshot.problems.length > 0) {
+      components['intelligent-router'] = {
+        ...components['intelligent-router'],
+        status: 'degraded',
+        message: `this router's configuration has problems and fails safe: ${snapshot.problems.join('; ')}`,
       };
     }
     const { rollback } = snapshot.config;
@@ -140,5 +159,12 @@ export function createRouterApp(deps: RouterAppDependencies): ApiHandler {
     },
   };
 
-  return routeRequests(routes, logger);
+  const handle = routeRequests(routes, logger);
+  return async (event, context) => {
+    try {
+      return await handle(event, context);
+    } finally {
+      deps.configSource.idle();
+    }
+  };
 }

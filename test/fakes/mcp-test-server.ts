@@ -4,7 +4,7 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import * as z from 'zod/v4';
 import { closeServer, listenOnLoopback } from './loopback';
 
-export type McpBehavior = 'answer' | 'tool-error' | 'hang' | 'http-500' | 'http-429';
+export type McpBehavior = 'answer' | 'tool-error' | 'hang' | 'huge' | 'http-500' | 'http-429' | 'http-401' | 'http-403' | 'http-404';
 
 export interface McpToolCall {
   readonly operation: string;
@@ -24,6 +24,10 @@ export class McpTestServer {
   /** Set to false to serve no tool by the configured name (a misconfigured server). */
   exposeTool = true;
   readonly toolCalls: McpToolCall[] = [];
+  /** The size, in bytes of UTF-8, of the answer text of behavior `huge`. */
+  hugeAnswerBytes = 50 * 1024 * 1024;
+  /** How each HTTP response ended: sent whole, or cut off because the client stopped reading. */
+  readonly responses: ('sent' | 'cut off')[] = [];
   url = '';
 
   constructor(readonly toolName = 'invoke') {}
@@ -62,7 +66,7 @@ export class McpTestServer {
         if (this.behavior === 'hang') {
           await new Promise((resolve) => extra.signal.addEventListener('abort', resolve));
         }
-        const text = `mcp answer to ${args.operation}`;
+        const text = this.behavior === 'huge' ? 'x'.repeat(this.hugeAnswerBytes) : `mcp answer to ${args.operation}`;
         return {
           content: [{ type: 'text' as const, text }],
           structuredContent: { stopReason: 'end_turn', usage: { inputTokens: 7, outputTokens: 3 } },
@@ -73,10 +77,19 @@ export class McpTestServer {
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    if (this.behavior === 'http-500' || this.behavior === 'http-429') {
-      res.writeHead(this.behavior === 'http-500' ? 500 : 429).end();
+    const httpStatus = /^http-(\d{3})$/.exec(this.behavior)?.[1];
+    if (httpStatus) {
+      res.writeHead(Number(httpStatus)).end();
       return;
     }
+    // A client that stops reading resets the connection; 'finish' alone would not tell.
+    let reset = false;
+    const onReset = () => (reset = true);
+    req.socket.on('error', onReset);
+    res.on('close', () => {
+      req.socket.off('error', onReset);
+      this.responses.push(reset ? 'cut off' : 'sent');
+    });
     if (req.method !== 'POST') {
       res.writeHead(405, { allow: 'POST' }).end();
       return;

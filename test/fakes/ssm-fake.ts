@@ -21,6 +21,16 @@ export interface InjectedFault {
   times?: number;
 }
 
+/** Slowness to inject: matching calls are held before they are answered (or failed). */
+export interface InjectedDelay {
+  /** How long each matching call is held; until `heal()` or `stop()` when left out (a hang). */
+  readonly ms?: number;
+  /** Only these operations are held; all of them when left out. */
+  readonly operations?: readonly string[];
+  /** How many matching calls pass unheld before the holding starts. */
+  after?: number;
+}
+
 /**
  * SSM Parameter Store speaking the AWS JSON 1.1 protocol on 127.0.0.1, for the real SSM client
  * pointed at it through `AWS_ENDPOINT_URL_SSM`. Keeps every version of every parameter, so
@@ -30,6 +40,9 @@ export class SsmFake {
   private readonly parameters = new Map<string, StoredVersion[]>();
   private readonly server = http.createServer((req, res) => void this.handle(req, res));
   private faults: InjectedFault[] = [];
+  private delays: InjectedDelay[] = [];
+  /** Releases every call being held. */
+  private readonly held = new Set<() => void>();
   /** Every call received, by operation name (`GetParametersByPath`, `PutParameter`, …). */
   readonly calls: string[] = [];
   /** The names of successful `PutParameter` calls, in the order they were made. */
@@ -43,6 +56,7 @@ export class SsmFake {
   }
 
   stop(): Promise<void> {
+    this.release();
     return closeServer(this.server);
   }
 
@@ -70,8 +84,32 @@ export class SsmFake {
     this.faults.push(fault);
   }
 
+  /** Holds matching calls before answering them: SSM slow, or hanging when `ms` is left out. */
+  delay(delay: InjectedDelay): void {
+    this.delays.push(delay);
+  }
+
+  /** Clears every fault and delay, and answers the calls being held. */
   heal(): void {
     this.faults = [];
+    this.delays = [];
+    this.release();
+  }
+
+  private release(): void {
+    for (const release of [...this.held]) release();
+  }
+
+  private hold(delay: InjectedDelay): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = delay.ms === undefined ? undefined : setTimeout(() => release(), delay.ms);
+      const release = () => {
+        clearTimeout(timer);
+        this.held.delete(release);
+        resolve();
+      };
+      this.held.add(release);
+    });
   }
 
   count(operation: string): number {
@@ -88,6 +126,9 @@ export class SsmFake {
     const target = String(req.headers['x-amz-target'] ?? '');
     const operation = target.replace(/^AmazonSSM\./, '');
     this.calls.push(operation);
+    const delay = this.delays.find((d) => !d.operations || d.operations.includes(operation));
+    if (delay && delay.after) delay.after -= 1;
+    else if (delay) await this.hold(delay);
 
     let input: Record<string, unknown>;
     try {

@@ -1,3 +1,4 @@
+import { DEFAULT_PARAMETER_VALUES } from '../../lambda/shared/routing-config';
 import { OPERATIONS, type Operation } from '../../lambda/shared/vocabulary';
 import {
   CONFIG_PATH,
@@ -44,9 +45,9 @@ const body = (operation: Operation, extra: Record<string, unknown> = {}) => ({
 });
 
 /** A new router container against the world, with the store seeded from `config`. */
-function newRouter(config: Record<string, string> = HYBRID_FOR_EVERYONE) {
+function newRouter(config: Record<string, string> = HYBRID_FOR_EVERYONE, env: Record<string, string> = {}) {
   seedConfig(world.ssm, config);
-  const handler = loadHandler(ROUTER, lambdaEnvironment(world));
+  const handler = loadHandler(ROUTER, lambdaEnvironment(world, env));
   return async (payload: unknown, options?: Parameters<typeof invokeEvent>[1]) => {
     const result = await handler(invokeEvent(payload, options), lambdaContext());
     return { status: result.statusCode, headers: result.headers ?? {}, json: JSON.parse(result.body) as Record<string, any> };
@@ -238,13 +239,45 @@ describe('router: bad input reaches no provider', () => {
 });
 
 describe('router: configuration store', () => {
-  it('reads SSM once per time-to-live, not on every request', async () => {
-    const invoke = newRouter();
+  it('reads SSM once, not on every request, while the copy is young', async () => {
+    const invoke = newRouter(HYBRID_FOR_EVERYONE, { CONFIG_TTL_SECONDS: '60' });
     for (let i = 0; i < 20; i += 1) await invoke(body('background'));
     expect(world.ssm.count('GetParametersByPath')).toBe(1);
+  });
+
+  it('reads SSM again once the time-to-live has passed, and serves what it read', async () => {
+    const invoke = newRouter();
+    expect((await invoke(body('emergency'))).json.routing.cohort).toBe('hybrid');
+    world.ssm.put(`${CONFIG_PATH}/feature-flags/hybrid-routing`, 'false');
     await sleep(TTL_MS + 50);
-    await invoke(body('background'));
+    expect((await invoke(body('emergency'))).json.routing.cohort).toBe('control');
     expect(world.ssm.count('GetParametersByPath')).toBe(2);
+  });
+
+  it('answers within its budget from the last good copy while SSM hangs, and counts the request', async () => {
+    const policy = JSON.stringify({ operations: { emergency: { strategy: 'bedrock-first', budget: { targetMs: 1_000, hardMs: 2_000 } } } });
+    const invoke = newRouter({ ...HYBRID_FOR_EVERYONE, 'routing/policy': policy });
+    await invoke(body('emergency'));
+    world.ssm.delay({ operations: ['GetParametersByPath'] });
+    await sleep(TTL_MS + 50);
+    stdout.clear();
+    const during = await invoke(body('emergency'));
+    expect(during.status).toBe(200);
+    expect(during.json.routing).toMatchObject({ cohort: 'hybrid', provider: 'bedrock' });
+    // It waited for SSM (half the 1 s target at most), then served its last good copy.
+    expect(during.json.latencyMs).toBeGreaterThanOrEqual(500);
+    expect(during.json.latencyMs).toBeLessThan(2_000);
+    expect(stdout.json().find((l) => l.message === 'request routed')).toMatchObject({ configOrigin: 'last-good', status: 200 });
+    expect(stdout.emf().find((d) => d.metrics.includes('Requests'))?.values).toMatchObject({ Requests: 1, Errors: 0, Latency: during.json.latencyMs });
+  });
+
+  it('answers a first request with the control path in time while SSM is slow', async () => {
+    world.ssm.delay({ ms: 5_000, operations: ['GetParametersByPath'] });
+    const result = await newRouter(HYBRID_FOR_EVERYONE, { CONFIG_READ_TIMEOUT_MS: '100' })(body('emergency'));
+    expect(result.status).toBe(200);
+    expect(result.json.routing).toMatchObject({ cohort: 'control', provider: 'mcp' });
+    expect(result.json.latencyMs).toBeLessThan(5_000);
+    expect(world.bedrock.calls).toHaveLength(0);
   });
 
   it('keeps serving the last good copy while SSM fails', async () => {
@@ -309,5 +342,98 @@ describe('router: observability', () => {
     expect(stdout.lines.join('\n')).not.toContain('4111');
     const routed = stdout.json().find((l) => l.message === 'request routed');
     expect(routed).toMatchObject({ operation: 'emergency', cohort: 'hybrid', provider: 'bedrock', fallback: false, status: 200 });
+  });
+});
+
+describe('router: reading the rollback latch (invariant 5)', () => {
+  const problemMetrics = () => stdout.emf().filter((d) => d.metrics.includes('ConfigProblems'));
+
+  it('reads a hand-written {"active":false} as clear, with no problem', async () => {
+    const result = await newRouter({ ...HYBRID_FOR_EVERYONE, 'rollback/state': '{"active":false}' })(body('emergency'));
+    expect(result.json.routing).toMatchObject({ cohort: 'hybrid', provider: 'bedrock' });
+    expect(problemMetrics()).toEqual([]);
+  });
+
+  it.each([
+    ['does not parse', 'active: false'],
+    ['is missing', undefined],
+  ])('fails safe to the control path when rollback/state %s, and reports it once per read', async (why, latch) => {
+    const values: Record<string, string> = { ...DEFAULT_PARAMETER_VALUES, ...HYBRID_FOR_EVERYONE, 'routing/mode': 'force-bedrock' };
+    if (latch === undefined) delete values['rollback/state'];
+    else values['rollback/state'] = latch;
+    world.ssm.clear();
+    for (const [name, value] of Object.entries(values)) world.ssm.put(`${CONFIG_PATH}/${name}`, value);
+    const handler = loadHandler(ROUTER, lambdaEnvironment(world));
+    const invoke = async () => JSON.parse((await handler(invokeEvent(body('emergency')), lambdaContext())).body);
+
+    expect((await invoke()).routing).toMatchObject({ cohort: 'control', provider: 'mcp', reason: 'rollback latch active' });
+    await invoke();
+    expect(world.bedrock.calls).toHaveLength(0);
+    const problem = `rollback/state ${why}; reading it as an active latch (control path)`;
+    expect(stdout.json().filter((l) => l.message === 'configuration problems')).toEqual([
+      expect.objectContaining({ level: 'WARN', problems: [problem] }),
+    ]);
+    expect(problemMetrics()).toEqual([
+      expect.objectContaining({ dimensions: { Service: 'router', Environment: 'dev' }, values: expect.objectContaining({ ConfigProblems: 1 }) }),
+    ]);
+  });
+});
+
+describe('router: provider answers and permanent failures', () => {
+  it('falls back to Bedrock when the MCP answer is over 1 MiB', async () => {
+    world.mcp.behavior = 'huge';
+    world.mcp.hugeAnswerBytes = 1024 * 1024 + 1;
+    const result = await newRouter()(body('standard-analysis'));
+    expect(result.status).toBe(200);
+    expect(result.json.routing).toMatchObject({ provider: 'bedrock', intended: 'mcp', fallback: true });
+    const routed = stdout.json().find((l) => l.message === 'request routed');
+    expect(routed?.attempts).toEqual(['mcp:fatal', 'bedrock:success']);
+  });
+
+  it('stops reading a 50 MB MCP answer and falls back, and the next call reconnects', async () => {
+    world.mcp.behavior = 'huge';
+    world.mcp.hugeAnswerBytes = 50 * 1024 * 1024;
+    world.mcp.responses.length = 0;
+    const invoke = newRouter();
+    const result = await invoke(body('standard-analysis'));
+    expect(result.status).toBe(200);
+    expect(result.json.routing).toMatchObject({ provider: 'bedrock', fallback: true });
+    expect(world.mcp.responses).toContain('cut off');
+    world.mcp.behavior = 'answer';
+    expect((await invoke(body('standard-analysis'))).json.routing).toMatchObject({ provider: 'mcp', fallback: false });
+  });
+
+  it.each([
+    ['just over 1 MiB', 1024 * 1024 + 1],
+    ['over the response cap', 10 * 1024 * 1024],
+  ])('falls back to MCP when the Bedrock answer is %s', async (_name, bytes) => {
+    world.bedrock.queue({ kind: 'answer', text: 'y'.repeat(bytes) });
+    const result = await newRouter()(body('emergency'));
+    expect(result.status).toBe(200);
+    expect(result.json.routing).toMatchObject({ provider: 'mcp', intended: 'bedrock', fallback: true });
+    expect(stdout.json().find((l) => l.message === 'request routed')?.attempts).toEqual(['bedrock:fatal', 'mcp:success']);
+  });
+
+  it.each(['http-401', 'http-403', 'http-404'] as const)(
+    'answers 502 without Retry-After when Bedrock denies access and the MCP server answers %s',
+    async (behavior) => {
+      world.bedrock.defaultBehavior = { kind: 'error', type: 'AccessDeniedException', status: 403 };
+      world.mcp.behavior = behavior;
+      const result = await newRouter()(body('emergency'));
+      expect(result.status).toBe(502);
+      expect(result.json.error.code).toBe('ProviderError');
+      expect(result.headers['retry-after']).toBeUndefined();
+    },
+  );
+
+  it('answers 502 when Bedrock denies access and the MCP server has no such tool', async () => {
+    world.bedrock.defaultBehavior = { kind: 'error', type: 'AccessDeniedException', status: 403 };
+    world.mcp.exposeTool = false;
+    try {
+      const result = await newRouter()(body('emergency'));
+      expect(result.status).toBe(502);
+    } finally {
+      world.mcp.exposeTool = true;
+    }
   });
 });

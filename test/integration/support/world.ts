@@ -62,6 +62,8 @@ export function lambdaEnvironment(world: World, extra: Record<string, string> = 
     ENVIRONMENT,
     CONFIG_PATH,
     CONFIG_TTL_SECONDS: '1',
+    // Generous, so a first read on a loaded machine still lands; tests of the deadline shrink it.
+    CONFIG_READ_TIMEOUT_MS: '5000',
     BEDROCK_MODEL_ID: MODEL_ID,
     MCP_SERVER_URL: world.mcp.url,
     MCP_TOOL_NAME: world.mcp.toolName,
