@@ -2,7 +2,7 @@ import type { Context } from 'aws-lambda';
 import scheduledEvent from '../fixtures/scheduled-event.json';
 import type { HealthCheckReport } from '../../lambda/health-check/health-check';
 import { COMPONENTS } from '../../lambda/shared/vocabulary';
-import { CONFIG_PATH, MODEL_ID, StdoutCapture, healthCheckEnvironment, lambdaContext, loadHandler, seedConfig, startWorld, type World } from './support/world';
+import { CONFIG_PATH, MODEL_ID, StdoutCapture, healthCheckEnvironment, lambdaContext, loadHandler, seedConfig, sleep, startWorld, type World } from './support/world';
 
 const HEALTH_CHECK = require.resolve('../../lambda/health-check/handler');
 type HealthHandler = (event: unknown, context: Context) => Promise<HealthCheckReport>;
@@ -117,5 +117,83 @@ describe('health check', () => {
     await run();
     const byComponent = Object.fromEntries(stdout.emf().filter((d) => d.metrics.includes('HealthCheckSuccess')).map((d) => [d.dimensions.Component, d.values.HealthCheckSuccess]));
     expect(byComponent).toEqual({ 'direct-bedrock': 0, 'mcp-router': 1, 'intelligent-router': 1 });
+  });
+});
+
+describe('health check: bounded, and blind to nothing', () => {
+  const successMetrics = () =>
+    Object.fromEntries(stdout.emf().filter((d) => d.metrics.includes('HealthCheckSuccess')).map((d) => [d.dimensions.Component, d.values.HealthCheckSuccess]));
+  /** A container whose function times out `timeoutMs` after it starts, with probes bounded by `probeTimeoutMs`. */
+  const runWithin = (timeoutMs: number, probeTimeoutMs = 2_000) => {
+    const handler = loadHandler(HEALTH_CHECK, { ...healthCheckEnvironment(world), PROBE_TIMEOUT_MS: String(probeTimeoutMs) }) as unknown as HealthHandler;
+    const deadline = Date.now() + timeoutMs;
+    return handler(scheduledEvent, { ...lambdaContext(), getRemainingTimeInMillis: () => deadline - Date.now() });
+  };
+  const until = async (condition: () => boolean) => {
+    while (!condition()) await sleep(10);
+  };
+
+  it('emits its metrics before it writes anything', async () => {
+    world.ssm.delay({ operations: ['PutParameter'] });
+    const running = run();
+    // The first write is being held: nothing has been written yet.
+    await until(() => world.ssm.count('PutParameter') >= 1);
+    expect(successMetrics()).toEqual({ 'direct-bedrock': 1, 'mcp-router': 1, 'intelligent-router': 1 });
+    expect(world.ssm.writes).toEqual([]);
+    world.ssm.heal();
+    await running;
+    expect(world.ssm.writes).toHaveLength(5);
+  });
+
+  it('keeps the failure count when the previous health cannot be read: the failed probe is not written', async () => {
+    world.ssm.put(`${CONFIG_PATH}/health/direct-bedrock`, JSON.stringify({ status: 'degraded', lastCheckedAt: new Date().toISOString(), latencyMs: 5, consecutiveFailures: 2, message: 'failing' }));
+    world.bedrock.defaultBehavior = { kind: 'error', type: 'ServiceUnavailableException', status: 503 };
+    world.ssm.fail({ type: 'ThrottlingException', status: 400, operations: ['GetParametersByPath'], times: 1 });
+    const report = await run();
+    expect(report.skippedWrites).toEqual(['direct-bedrock', 'intelligent-router', 'bedrock-support']);
+    expect(stored('direct-bedrock')).toMatchObject({ status: 'degraded', consecutiveFailures: 2 });
+    expect(stored('mcp-router')).toMatchObject({ status: 'healthy' });
+    expect(stored('hybrid-monitor')).toMatchObject({
+      status: 'degraded',
+      message: '1 of 3 probes passed; previous health unreadable, not written: direct-bedrock, intelligent-router, bedrock-support',
+    });
+    expect(successMetrics()).toEqual({ 'direct-bedrock': 0, 'mcp-router': 1, 'intelligent-router': 0 });
+
+    // The next run reads the count it kept, and the third failure in a row makes it unhealthy.
+    await run();
+    expect(stored('direct-bedrock')).toMatchObject({ status: 'unhealthy', consecutiveFailures: 3 });
+  });
+
+  it('reports configuration problems in ConfigProblems on each run, with no traffic', async () => {
+    world.ssm.put(`${CONFIG_PATH}/rollback/state`, 'garbage');
+    await run();
+    await run();
+    const problems = stdout.emf().filter((d) => d.metrics.includes('ConfigProblems'));
+    expect(problems).toHaveLength(2);
+    expect(problems[0]).toMatchObject({ dimensions: { Service: 'health-check', Environment: 'dev' }, values: expect.objectContaining({ ConfigProblems: 1 }) });
+    expect(stdout.json().filter((l) => l.message === 'configuration problems')[0]).toMatchObject({
+      level: 'WARN',
+      problems: ['rollback/state does not parse; reading it as an active latch (control path)'],
+    });
+  });
+
+  it('ends within its timeout while SSM throttles everything, metrics first', async () => {
+    world.ssm.fail({ type: 'ThrottlingException', status: 400 });
+    const started = Date.now();
+    await expect(runWithin(3_000)).rejects.toThrow('health check ran but could not write');
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(successMetrics()).toEqual({ 'direct-bedrock': 1, 'mcp-router': 1, 'intelligent-router': 0 });
+    // One attempt per SDK call: the writer's retries are the only ones, and they stop at the deadline.
+    expect(world.ssm.count('GetParametersByPath')).toBe(1);
+  });
+
+  it('ends within its timeout while SSM hangs, metrics first', async () => {
+    world.ssm.delay({});
+    const started = Date.now();
+    const failure = await runWithin(3_000, 1_000).catch((error: unknown) => error);
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(failure).toMatchObject({ name: 'HealthWriteFailure', report: { skippedWrites: expect.arrayContaining(['intelligent-router']) } });
+    expect(successMetrics()).toMatchObject({ 'direct-bedrock': 1, 'intelligent-router': 0 });
+    expect(stdout.json().filter((l) => l.message === 'health write failed').map((l) => l.errorName)).toContain('DeadlineExceeded');
   });
 });
