@@ -1,15 +1,15 @@
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
 import errorRateAlarm from '../fixtures/alarm-event-error-rate.json';
 import scheduledEvent from '../fixtures/scheduled-event.json';
+import { DEFAULT_PARAMETER_VALUES } from '../../lambda/shared/routing-config';
 import { COMPONENTS } from '../../lambda/shared/vocabulary';
 import { assetByPrefix, synthesizeAssets, type FunctionAsset } from '../support/assets';
-import { CONFIG_PATH, HYBRID_FOR_EVERYONE, TOPIC_ARN, apiEvent, invokeEvent, seedConfig, startWorld, type World } from './support/world';
+import { CONFIG_PATH, HYBRID_FOR_EVERYONE, StdoutCapture, TOPIC_ARN, apiEvent, invokeEvent, seedConfig, startWorld, type World } from './support/world';
 
-const run = promisify(execFile);
 let world: World;
 let assets: Record<string, FunctionAsset>;
 
@@ -19,32 +19,56 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => world.stop());
 
+interface AssetRun {
+  readonly results: any[];
+  /** What the process printed to stdout and stderr, in order: its logs and EMF documents. */
+  readonly output: StdoutCapture;
+}
+
 /**
  * Runs a bundled function from the cloud assembly in its own Node process, configured only by its
- * template environment, the standard AWS_ENDPOINT_URL_* variables and MCP_SERVER_URL.
+ * template environment, the standard AWS_ENDPOINT_URL_* variables and MCP_SERVER_URL. Each
+ * invocation gets the template's timeout unless `timeoutMs` shrinks it.
  */
-async function invokeAsset(asset: FunctionAsset, events: unknown[], resolved: Record<string, string> = {}): Promise<any[]> {
+async function runAsset(asset: FunctionAsset, events: unknown[], options: { resolved?: Record<string, string>; timeoutMs?: number } = {}): Promise<AssetRun> {
   const dir = mkdtempSync(path.join(tmpdir(), 'asset-'));
   const eventsFile = path.join(dir, 'events.json');
   const resultsFile = path.join(dir, 'results.json');
+  const outputFile = path.join(dir, 'output.log');
   writeFileSync(eventsFile, JSON.stringify(events));
-  await run(process.execPath, [path.join(__dirname, '..', 'support', 'invoke-asset.mjs'), asset.file, eventsFile, resultsFile], {
-    env: {
-      PATH: process.env.PATH,
-      ...asset.environment,
-      // What CloudFormation resolves at deploy time (Refs to other resources).
-      ...resolved,
-      AWS_REGION: 'eu-central-1',
-      AWS_ACCESS_KEY_ID: 'AKIAFAKEFORTESTS',
-      AWS_SECRET_ACCESS_KEY: 'fake-secret-for-tests',
-      AWS_ENDPOINT_URL_SSM: world.ssm.url,
-      AWS_ENDPOINT_URL_BEDROCK_RUNTIME: world.bedrock.url,
-      AWS_ENDPOINT_URL_SNS: world.sns.url,
-      MCP_SERVER_URL: world.mcp.url,
-    },
-    timeout: 60_000,
-  });
-  return JSON.parse(readFileSync(resultsFile, 'utf8')) as any[];
+  const timeoutMs = options.timeoutMs ?? asset.timeoutSeconds * 1000;
+  // One file for both streams, as CloudWatch Logs gets them: their lines stay in order.
+  const output = openSync(outputFile, 'w');
+  try {
+    const child = spawn(process.execPath, [path.join(__dirname, '..', 'support', 'invoke-asset.mjs'), asset.file, eventsFile, resultsFile, String(timeoutMs)], {
+      env: {
+        PATH: process.env.PATH,
+        ...asset.environment,
+        // What CloudFormation resolves at deploy time (Refs to other resources).
+        ...options.resolved,
+        AWS_REGION: 'eu-central-1',
+        AWS_ACCESS_KEY_ID: 'AKIAFAKEFORTESTS',
+        AWS_SECRET_ACCESS_KEY: 'fake-secret-for-tests',
+        AWS_ENDPOINT_URL_SSM: world.ssm.url,
+        AWS_ENDPOINT_URL_BEDROCK_RUNTIME: world.bedrock.url,
+        AWS_ENDPOINT_URL_SNS: world.sns.url,
+        MCP_SERVER_URL: world.mcp.url,
+      },
+      stdio: ['ignore', output, output],
+      timeout: 60_000,
+    });
+    const [code] = (await once(child, 'exit')) as [number | null];
+    if (code !== 0) throw new Error(`the asset run exited with ${code}:\n${readFileSync(outputFile, 'utf8')}`);
+  } finally {
+    closeSync(output);
+  }
+  const capture = new StdoutCapture();
+  capture.lines.push(...readFileSync(outputFile, 'utf8').split('\n').filter((line) => line.trim() !== ''));
+  return { results: JSON.parse(readFileSync(resultsFile, 'utf8')) as any[], output: capture };
+}
+
+async function invokeAsset(asset: FunctionAsset, events: unknown[], resolved: Record<string, string> = {}): Promise<any[]> {
+  return (await runAsset(asset, events, { resolved })).results;
 }
 
 describe('the assets in cdk.out', () => {
@@ -125,5 +149,142 @@ describe('the assets in cdk.out', () => {
     expect(Object.fromEntries(Object.entries(body.components).map(([name, h]: [string, any]) => [name, h.status]))).toEqual(
       Object.fromEntries(COMPONENTS.map((c) => [c, 'healthy'])),
     );
+  });
+});
+
+describe('the router asset under faults (issue 8)', () => {
+  const messages = [{ role: 'user', content: 'hello' }];
+  const router = () => assetByPrefix(assets, 'RouterApiRouterFunction');
+  const requestMetrics = (output: StdoutCapture) => output.emf().filter((d) => d.metrics.includes('Requests')).map((d) => d.values);
+
+  beforeEach(() => {
+    world.ssm.heal();
+    world.ssm.clear();
+    world.bedrock.reset();
+    world.mcp.behavior = 'answer';
+  });
+  afterAll(() => world.ssm.heal());
+
+  it.each([
+    ['answers in 5 s', { ms: 5_000 }],
+    ['hangs', {}],
+  ])('answers a first request with the control path within its budget while SSM %s, and counts it', async (_name, delay) => {
+    seedConfig(world.ssm, HYBRID_FOR_EVERYONE);
+    world.ssm.delay({ ...delay, operations: ['GetParametersByPath'] });
+    const { results, output } = await runAsset(router(), [invokeEvent({ operation: 'emergency', messages })], { resolved: { CONFIG_READ_TIMEOUT_MS: '200' } });
+    expect(results[0].statusCode).toBe(200);
+    const body = JSON.parse(results[0].body);
+    expect(body.routing).toMatchObject({ cohort: 'control', provider: 'mcp' });
+    // Emergency's hard budget is 10 s; SSM alone would have taken 5 s or forever.
+    expect(body.latencyMs).toBeLessThan(5_000);
+    expect(requestMetrics(output)).toEqual([expect.objectContaining({ Cohort: 'control', Requests: 1, Errors: 0, Latency: body.latencyMs })]);
+  });
+
+  it('answers from its last good copy within the budget while SSM hangs after the first read', async () => {
+    const policy = JSON.stringify({ operations: { emergency: { strategy: 'bedrock-first', budget: { targetMs: 1_000, hardMs: 2_000 } } } });
+    seedConfig(world.ssm, { ...HYBRID_FOR_EVERYONE, 'routing/policy': policy });
+    world.ssm.delay({ operations: ['GetParametersByPath'], after: 1 });
+    const invoke = invokeEvent({ operation: 'emergency', messages });
+    const { results, output } = await runAsset(router(), [invoke, { __pauseMs: 1_100 }, invoke], { resolved: { CONFIG_TTL_SECONDS: '1' } });
+    const [first, , second] = results.map((r) => (r.body ? JSON.parse(r.body) : r));
+    expect(first.routing).toMatchObject({ cohort: 'hybrid', provider: 'bedrock' });
+    expect(results[2].statusCode).toBe(200);
+    expect(second.routing).toMatchObject({ cohort: 'hybrid', provider: 'bedrock' });
+    // It waited half the 1 s target for SSM, then answered inside the 2 s hard budget.
+    expect(second.latencyMs).toBeGreaterThanOrEqual(500);
+    expect(second.latencyMs).toBeLessThan(2_000);
+    expect(output.json().find((l) => l.message === 'request routed' && l.configOrigin === 'last-good')).toBeDefined();
+    expect(requestMetrics(output).map((m) => m.Requests)).toEqual([1, 1]);
+  });
+
+  describe('reading rollback/state', () => {
+    const problemLine = (why: string) => `rollback/state ${why}; reading it as an active latch (control path)`;
+    const cases = [
+      { name: 'the hand-written clear value', latch: '{"active":false}' as string | undefined, clear: true, problems: [] as string[] },
+      { name: 'a value that does not parse', latch: '{"active": nope}', clear: false, problems: [problemLine('does not parse')] },
+      { name: 'no parameter at all', latch: undefined, clear: false, problems: [problemLine('is missing')] },
+    ];
+
+    it.each(cases)('reads $name as the invariant says, and reports a problem in every place', async ({ latch, clear, problems }) => {
+      const path = `${CONFIG_PATH}-latch-${cases.findIndex((c) => c.latch === latch)}`;
+      const values: Record<string, string> = { ...DEFAULT_PARAMETER_VALUES, ...HYBRID_FOR_EVERYONE, 'routing/mode': 'force-bedrock' };
+      if (latch === undefined) delete values['rollback/state'];
+      else values['rollback/state'] = latch;
+      for (const [name, value] of Object.entries(values)) world.ssm.put(`${path}/${name}`, value);
+
+      const { results, output } = await runAsset(
+        router(),
+        [invokeEvent({ operation: 'emergency', messages }), apiEvent('GET', '/health/detailed', '/health/detailed')],
+        { resolved: { CONFIG_PATH: path } },
+      );
+      const routed = JSON.parse(results[0].body).routing;
+      const detailed = JSON.parse(results[1].body);
+      const status = (await runAsset(assetByPrefix(assets, 'AdminApiAdminFunction'), [apiEvent('GET', '/admin/status', '/admin/status')], { resolved: { CONFIG_PATH: path } }))
+        .results.map((r) => JSON.parse(r.body))[0];
+
+      expect(routed).toMatchObject(clear ? { cohort: 'hybrid', provider: 'bedrock' } : { cohort: 'control', provider: 'mcp', reason: 'rollback latch active' });
+      expect(detailed.routing.rollback.active).toBe(!clear);
+      expect(detailed.routing.config.problems).toEqual(problems);
+      expect(status.state.problems).toEqual(problems);
+      const metric = output.emf().filter((d) => d.metrics.includes('ConfigProblems'));
+      const warnings = output.json().filter((l) => l.message === 'configuration problems');
+      if (clear) {
+        expect([metric, warnings]).toEqual([[], []]);
+      } else {
+        expect(detailed.components['intelligent-router'].status).toBe('degraded');
+        expect(metric.map((d) => [d.dimensions.Service, d.values.ConfigProblems])).toEqual([['router', 1]]);
+        expect(warnings).toEqual([expect.objectContaining({ level: 'WARN', problems })]);
+      }
+    });
+  });
+
+  it('stops reading a 50 MB MCP answer, falls back to Bedrock, and counts the MCP failure', async () => {
+    seedConfig(world.ssm, HYBRID_FOR_EVERYONE);
+    world.mcp.behavior = 'huge';
+    world.mcp.hugeAnswerBytes = 50 * 1024 * 1024;
+    world.mcp.responses.length = 0;
+    const { results, output } = await runAsset(router(), [invokeEvent({ operation: 'standard-analysis', messages })]);
+    expect(results[0].statusCode).toBe(200);
+    expect(results[0].body.length).toBeLessThan(10_000);
+    expect(JSON.parse(results[0].body).routing).toMatchObject({ provider: 'bedrock', intended: 'mcp', fallback: true });
+    expect(world.mcp.responses).toContain('cut off');
+    const mcpErrors = output.emf().find((d) => d.metrics.includes('ProviderErrors') && d.dimensions.Provider === 'mcp');
+    expect(mcpErrors?.values.ProviderErrors).toBe(1);
+  });
+
+  it('answers 502, not 503 with Retry-After, when Bedrock denies access and the MCP server answers 401', async () => {
+    seedConfig(world.ssm, HYBRID_FOR_EVERYONE);
+    world.bedrock.defaultBehavior = { kind: 'error', type: 'AccessDeniedException', status: 403 };
+    world.mcp.behavior = 'http-401';
+    const [answer] = await invokeAsset(router(), [invokeEvent({ operation: 'emergency', messages })]);
+    expect(answer.statusCode).toBe(502);
+    expect(JSON.parse(answer.body).error.code).toBe('ProviderError');
+    expect(answer.headers['retry-after']).toBeUndefined();
+  });
+});
+
+describe('the health-check asset with SSM throttled', () => {
+  afterEach(() => world.ssm.heal());
+
+  it('ends within its timeout, and emits its metrics before it writes', async () => {
+    seedConfig(world.ssm, HYBRID_FOR_EVERYONE);
+    world.bedrock.reset();
+    world.mcp.behavior = 'answer';
+    world.ssm.fail({ type: 'ThrottlingException', status: 400 });
+    world.ssm.resetCalls();
+    const { results, output } = await runAsset(assetByPrefix(assets, 'HealthChecksHealthCheckFunction'), [scheduledEvent], { timeoutMs: 3_000 });
+    // Not Sandbox.Timedout: the run ended by itself and reported the writes it could not make.
+    expect(results).toEqual([expect.objectContaining({ errorType: 'HealthWriteFailure' })]);
+    const lines = output.json();
+    const lastMetric = lines.map((l, i) => (l._aws && 'HealthCheckSuccess' in l ? i : -1)).reduce((a, b) => Math.max(a, b));
+    const firstWriteFailure = lines.findIndex((l) => l.message === 'health write failed');
+    expect(output.emf().filter((d) => d.metrics.includes('HealthCheckSuccess')).map((d) => [d.dimensions.Component, d.values.HealthCheckSuccess])).toEqual([
+      ['direct-bedrock', 1],
+      ['mcp-router', 1],
+      ['intelligent-router', 0],
+    ]);
+    expect(firstWriteFailure).toBeGreaterThan(lastMetric);
+    // One SDK attempt for the read: the only retries are the writer's, bounded by the deadline.
+    expect(world.ssm.count('GetParametersByPath')).toBe(1);
   });
 });

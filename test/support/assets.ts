@@ -10,6 +10,8 @@ export interface FunctionAsset {
   readonly file: string;
   /** The function's environment variables, as the template sets them. */
   readonly environment: Record<string, string>;
+  /** The function's timeout, as the template sets it. */
+  readonly timeoutSeconds: number;
 }
 
 /**
@@ -31,6 +33,7 @@ export function synthesizeAssets(environmentName = 'dev'): Record<string, Functi
     assets[id] = {
       file: path.join(outdir, resource.Metadata['aws:asset:path'], 'index.mjs'),
       environment: resource.Properties.Environment?.Variables ?? {},
+      timeoutSeconds: resource.Properties.Timeout ?? 3,
     };
   }
   return assets;

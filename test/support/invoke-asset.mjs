@@ -1,19 +1,42 @@
 // Loads a bundled Lambda asset on its own, as the Lambda runtime would, and invokes its handler
 // with each event of a JSON file, writing the results to another. Usage:
-//   node invoke-asset.mjs <asset index.mjs> <events.json> <results.json>
+//   node invoke-asset.mjs <asset index.mjs> <events.json> <results.json> [timeout ms]
+// Each invocation's context counts down from the timeout (default 29 s), and an invocation still
+// running at the timeout ends the run as Lambda would, reported as `Sandbox.Timedout`. A handler
+// that throws gives `{ errorType, errorMessage }`, as the runtime reports it. An event
+// `{ "__pauseMs": n }` is not an invocation: the container idles n ms, as between two requests.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 
-const [assetFile, eventsFile, resultsFile] = process.argv.slice(2);
+const [assetFile, eventsFile, resultsFile, timeoutArg] = process.argv.slice(2);
+const timeoutMs = Number(timeoutArg ?? 29_000);
 const { handler } = await import(pathToFileURL(assetFile).href);
 const events = JSON.parse(readFileSync(eventsFile, 'utf8'));
-const context = {
-  awsRequestId: 'asset-run',
-  functionName: 'asset',
-  getRemainingTimeInMillis: () => 29_000,
-};
 const results = [];
-for (const event of events) results.push(await handler(event, context));
+for (const event of events) {
+  if (typeof event?.__pauseMs === 'number') {
+    await new Promise((resolve) => setTimeout(resolve, event.__pauseMs));
+    results.push({ pausedMs: event.__pauseMs });
+    continue;
+  }
+  const deadline = Date.now() + timeoutMs;
+  const context = { awsRequestId: 'asset-run', functionName: 'asset', getRemainingTimeInMillis: () => deadline - Date.now() };
+  const timedOut = Symbol('timed out');
+  let timer;
+  const timeout = new Promise((resolve) => (timer = setTimeout(() => resolve(timedOut), timeoutMs)));
+  try {
+    const result = await Promise.race([handler(event, context), timeout]);
+    if (result === timedOut) {
+      results.push({ errorType: 'Sandbox.Timedout', errorMessage: `Task timed out after ${timeoutMs} ms` });
+      break;
+    }
+    results.push(result);
+  } catch (error) {
+    results.push({ errorType: error?.name ?? typeof error, errorMessage: error?.message ?? String(error) });
+  } finally {
+    clearTimeout(timer);
+  }
+}
 writeFileSync(resultsFile, JSON.stringify(results));
 // Keep-alive connections (MCP, SDK) would hold the process open; the run is over.
 process.exit(0);
