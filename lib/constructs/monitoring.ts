@@ -38,6 +38,7 @@ export const DASHBOARD_CONTENTS = {
     METRICS.latency,
     METRICS.shed,
     METRICS.rollbackExecuted,
+    METRICS.configProblems,
   ],
   Performance: [
     METRICS.latency,
@@ -222,9 +223,9 @@ export class Monitoring extends Construct {
           width: 12,
         }),
         new cloudwatch.GraphWidget({
-          title: 'Rollbacks executed, and requests shed',
+          title: 'Rollbacks executed, requests shed, configuration problems',
           left: [1, 2].map((level) => m.metric(METRICS.rollbackExecuted, { dimensionValue: String(level), label: `rollback level ${level}` })),
-          right: [m.metric(METRICS.shed, { label: 'shed (emergency-only)' })],
+          right: [m.metric(METRICS.shed, { label: 'shed (emergency-only)' }), m.metric(METRICS.configProblems, { label: 'configuration problems (router)' })],
           width: 12,
         }),
       ],
