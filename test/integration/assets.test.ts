@@ -181,7 +181,7 @@ describe('the router asset under faults (issue 8)', () => {
   });
 
   it('answers from its last good copy within the budget while SSM hangs after the first read', async () => {
-    const policy = JSON.stringify({ operations: { emergency: { strategy: 'bedrock-first', budget: { targetMs: 1_000, hardMs: 2_000 } } } });
+    const policy = JSON.stringify({ operations: { emergency: { strategy: 'bedrock-first', budget: { targetMs: 2_000, hardMs: 4_000 } } } });
     seedConfig(world.ssm, { ...HYBRID_FOR_EVERYONE, 'routing/policy': policy });
     world.ssm.delay({ operations: ['GetParametersByPath'], after: 1 });
     const invoke = invokeEvent({ operation: 'emergency', messages });
@@ -189,10 +189,12 @@ describe('the router asset under faults (issue 8)', () => {
     const [first, , second] = results.map((r) => (r.body ? JSON.parse(r.body) : r));
     expect(first.routing).toMatchObject({ cohort: 'hybrid', provider: 'bedrock' });
     expect(results[2].statusCode).toBe(200);
-    expect(second.routing).toMatchObject({ cohort: 'hybrid', provider: 'bedrock' });
-    // It waited half the 1 s target for SSM, then answered inside the 2 s hard budget.
-    expect(second.latencyMs).toBeGreaterThanOrEqual(500);
-    expect(second.latencyMs).toBeLessThan(2_000);
+    // The hybrid cohort: its last good copy, not the control path.
+    expect(second.routing).toMatchObject({ cohort: 'hybrid' });
+    // It waited for SSM as long as the router allows (1 s, under half the 2 s target), then
+    // answered inside the 4 s hard budget.
+    expect(second.latencyMs).toBeGreaterThanOrEqual(1_000);
+    expect(second.latencyMs).toBeLessThan(4_000);
     expect(output.json().find((l) => l.message === 'request routed' && l.configOrigin === 'last-good')).toBeDefined();
     expect(requestMetrics(output).map((m) => m.Requests)).toEqual([1, 1]);
   });
