@@ -42,6 +42,7 @@ export const METRICS = {
   healthCheckSuccess: define('HealthCheckSuccess', 'Count', 'Component', true),
   healthCheckLatency: define('HealthCheckLatency', 'Milliseconds', 'Component'),
   rollbackExecuted: define('RollbackExecuted', 'Count', 'Level'),
+  configProblems: define('ConfigProblems', 'Count'),
 } as const satisfies Record<string, MetricDefinition>;
 
 /** The `Service` dimension value of each function. */
