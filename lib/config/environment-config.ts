@@ -66,11 +66,11 @@ export const EnvironmentConfigSchema = z
         minRequests: int(1, 100_000, 'the fewest hybrid requests in a 10-second window for the error-rate and latency alarms to judge it'),
         latencyP95Ms: int(100, 60_000, 'the p95 latency in ms that triggers a rollback'),
         routingEfficiencyPercent: percent('the routing efficiency below which operators are notified'),
-        lowTrafficMinRequests: int(1, 100_000, 'the fewest requests in a 1-minute window for the low-traffic and control error-rate alarms to judge it').default(3),
+        lowTrafficMinRequests: int(1, 100_000, 'the fewest requests in a 1-minute window for the low-traffic and control error-rate alarms to judge it').default(2),
         lowTrafficDatapoints: int(1, 5, 'how many of the last five 1-minute windows must breach for the low-traffic and control error-rate alarms').default(3),
       })
       .strict()
-      .default({ errorRatePercent: 5, minRequests: 10, latencyP95Ms: 15_000, routingEfficiencyPercent: 70, lowTrafficMinRequests: 3, lowTrafficDatapoints: 3 }),
+      .default({ errorRatePercent: 5, minRequests: 10, latencyP95Ms: 15_000, routingEfficiencyPercent: 70, lowTrafficMinRequests: 2, lowTrafficDatapoints: 3 }),
     notifications: z
       .object({
         emails: z.array(z.email({ error: 'must be e-mail addresses' })).default([]),
