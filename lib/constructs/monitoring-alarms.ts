@@ -5,6 +5,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { STALE_AFTER_PERIODS } from '../../lambda/core/health';
 import { ALARMS, alarmNameOf, deadLetterAlarmNameOf, type AlarmId } from '../../lambda/shared/alarms';
 import { METRICS } from '../../lambda/shared/metric-catalog';
 import type { EnvironmentConfig } from '../config/environment-config';
@@ -33,8 +34,6 @@ export interface MonitoringAlarmsProps {
 export const FAST_WINDOWS = { period: Duration.seconds(10), evaluationPeriods: 3, datapointsToAlarm: 2 } as const;
 /** The low-traffic regime: 1-minute windows, `alarms.lowTrafficDatapoints` of the last 5 (DESIGN §8). */
 export const SLOW_WINDOWS = { period: Duration.minutes(1), evaluationPeriods: 5 } as const;
-/** The health checks are stale after this many schedule periods without a run (as `/health` says). */
-export const STALE_AFTER_PERIODS = 3;
 
 /**
  * The evaluation range, in 10-second windows, of the "N failed checks in a row" alarm. The range
