@@ -113,7 +113,7 @@ export function createAlarms(scope: Construct, props: MonitoringAlarmsProps): { 
     hybridErrorRateLowTraffic: alarm('hybridErrorRateLowTraffic', {
       alarmDescription:
         `Rollback level 2: more than ${errorRatePercent}% of hybrid requests failed in ${slowWindows}. ` +
-        'Judges canaries too small for the ten-second hybrid-error-rate alarm; see docs/alarms-and-rollback.md for the arithmetic.',
+        'Judges canaries too small for the ten-second hybrid-error-rate alarm; the README works through the arithmetic.',
       metric: metrics.errorRate('hybrid', SLOW_WINDOWS.period, lowTrafficMinRequests),
       threshold: errorRatePercent,
       comparisonOperator: above,

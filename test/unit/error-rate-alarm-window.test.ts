@@ -140,9 +140,9 @@ describe('the low-traffic hybrid error-rate alarm (1-minute windows)', () => {
     expect(Math.abs(judged - poissonAtLeast(lowTrafficMinRequests, 6))).toBeLessThan(0.005);
   });
 
-  it('rolls a 0.1 req/s canary failing half its requests back within 5 minutes in at least 95 % of runs', () => {
+  it('rolls a 0.1 req/s canary failing half its requests back within 5 minutes in 97 % of runs', () => {
     const times = timesToRollback(LOW_TRAFFIC, 0.1, 0.5, 2_000, 42);
-    expect(share(times, (t) => t <= 300)).toBeGreaterThanOrEqual(0.95);
+    expect(share(times, (t) => t <= 300)).toBeGreaterThanOrEqual(0.97);
     expect(times[Math.floor(times.length / 2)]).toBeLessThan(240);
     expect(times[Math.floor(times.length * 0.99)]).toBeLessThan(360);
   });
@@ -162,9 +162,9 @@ describe('the 10-second hybrid error-rate alarm', () => {
     expect(share(timesToRollback(LOW_TRAFFIC, 0.5, 0.5, 300, 6), (t) => t <= 300)).toBe(1);
   });
 
-  it('rolls back 10 hybrid req/s failing half their requests within the README\'s 53 s', () => {
+  it('rolls back 10 hybrid req/s failing half their requests within the README\'s bound of 58 s', () => {
     const times = timesToRollback(FAST, 10, 0.5, 200, 8);
-    expect(times.at(-1)!).toBeLessThanOrEqual(53);
+    expect(times.at(-1)!).toBeLessThanOrEqual(58);
   });
 });
 
