@@ -2,6 +2,7 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { EnvironmentConfig } from './config/environment-config';
 import { AdminApi } from './constructs/admin-api';
+import { ApiAccess } from './constructs/api-access';
 import { ConfigStore } from './constructs/config-store';
 import { HealthChecks } from './constructs/health-checks';
 import { Monitoring } from './constructs/monitoring';
@@ -23,6 +24,7 @@ export class HybridRoutingStack extends Stack {
   readonly notifications: Notifications;
   readonly rollback: Rollback;
   readonly monitoring: Monitoring;
+  readonly access: ApiAccess;
 
   constructor(scope: Construct, id: string, props: HybridRoutingStackProps) {
     super(scope, id, props);
@@ -32,7 +34,12 @@ export class HybridRoutingStack extends Stack {
     this.routerApi = new RouterApi(this, 'RouterApi', { environmentName, config, configStore: this.configStore });
     this.healthChecks = new HealthChecks(this, 'HealthChecks', { environmentName, config, configStore: this.configStore });
     this.adminApi = new AdminApi(this, 'AdminApi', { environmentName, config, configStore: this.configStore, api: this.routerApi.api });
-    this.notifications = new Notifications(this, 'Notifications', { environmentName, email: config.notificationEmail });
+    this.notifications = new Notifications(this, 'Notifications', {
+      environmentName,
+      emails: config.notifications.emails,
+      forwardTo: config.notifications.forwardTo,
+      logRetention: config.logRetentionDays,
+    });
     this.rollback = new Rollback(this, 'Rollback', { environmentName, config, configStore: this.configStore, topic: this.notifications.topic });
     const { routerFunction } = this.routerApi;
     this.monitoring = new Monitoring(this, 'Monitoring', {
@@ -41,6 +48,11 @@ export class HybridRoutingStack extends Stack {
       topic: this.notifications.topic,
       rollbackFunction: this.rollback.rollbackFunction,
       routerFunction,
+      deadLetterQueues: [
+        { label: 'health-check-failures', queue: this.healthChecks.failures, holds: this.healthChecks.failures.holds },
+        { label: 'rollback-failures', queue: this.rollback.failures, holds: this.rollback.failures.holds },
+        ...this.notifications.deadLetterQueues,
+      ],
       functions: [
         { fn: routerFunction, memorySize: routerFunction.memorySize, label: 'router' },
         { fn: this.healthChecks.healthCheckFunction, memorySize: this.healthChecks.healthCheckFunction.memorySize, label: 'health check' },
@@ -52,10 +64,19 @@ export class HybridRoutingStack extends Stack {
       routerLogs: routerFunction.logGroup,
       webAclName: this.routerApi.webAcl?.name,
     });
+    this.access = new ApiAccess(this, 'Access', { environmentName, api: this.routerApi.api });
 
     new CfnOutput(this, 'ApiUrl', { value: this.routerApi.api.url, description: 'Base URL of the Hybrid Routing API' });
     new CfnOutput(this, 'ConfigPath', { value: this.configStore.path, description: 'SSM parameter path of this environment' });
     new CfnOutput(this, 'NotificationTopicArn', { value: this.notifications.topic.topicArn, description: 'SNS topic for alarms and rollbacks' });
     new CfnOutput(this, 'RollbackFunctionName', { value: this.rollback.rollbackFunction.functionName, description: 'Invoke by hand for a rollback without the API' });
+    new CfnOutput(this, 'CallerPolicyArn', { value: this.access.callerPolicy.managedPolicyArn, description: 'Attach to principals that call /v1/* and /health*' });
+    new CfnOutput(this, 'OperatorPolicyArn', { value: this.access.operatorPolicy.managedPolicyArn, description: 'Attach to principals that operate /admin/*' });
+    if (this.notifications.forwarder) {
+      new CfnOutput(this, 'NotificationForwarderRoleArn', {
+        value: this.notifications.forwarder.role!.roleArn,
+        description: 'Let this role publish to each notifications.forwardTo topic (and use its key, if encrypted)',
+      });
+    }
   }
 }

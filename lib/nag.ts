@@ -1,4 +1,6 @@
 import { Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { IConstruct } from 'constructs';
 
 /**
@@ -8,6 +10,20 @@ import type { IConstruct } from 'constructs';
  */
 export function acknowledgeWildcardResource(scope: IConstruct, arn: string, reason: string): void {
   Validations.of(scope).acknowledge({ id: `AwsSolutions-IAM5[Resource::${renderForNag(Stack.of(scope).resolve(arn))}]`, reason });
+}
+
+/**
+ * Gives a function's role `statements` as a policy of their own, and acknowledges their wildcard
+ * resources on that policy alone: the same wildcard in any other statement of the role, or a new
+ * one, still fails synth. The function waits for the policy, so it never runs without it.
+ */
+export function attachWildcardPolicy(fn: lambda.Function, id: string, statements: iam.PolicyStatement[], reason: string): iam.Policy {
+  if (!fn.role) throw new Error(`function ${fn.node.path} has no role to attach policy ${id} to`);
+  const policy = new iam.Policy(fn, id, { statements, roles: [fn.role] });
+  const wildcards = new Set(statements.flatMap((statement) => statement.resources).filter((resource) => resource.includes('*')));
+  for (const arn of wildcards) acknowledgeWildcardResource(policy, arn, reason);
+  fn.node.defaultChild!.node.addDependency(policy);
+  return policy;
 }
 
 function renderForNag(value: unknown): string {

@@ -7,11 +7,24 @@ export const ALARMS = {
   hybridLatency: { key: 'hybrid-latency', rollbackLevel: 1 },
   directBedrockHealth: { key: 'direct-bedrock-health', rollbackLevel: 1 },
   routingEfficiency: { key: 'routing-efficiency', rollbackLevel: null },
+  hybridErrorRateLowTraffic: { key: 'hybrid-error-rate-low-traffic', rollbackLevel: 2 },
+  controlErrorRate: { key: 'control-error-rate', rollbackLevel: null },
+  rollbackErrors: { key: 'rollback-function-errors', rollbackLevel: null },
+  healthChecksStale: { key: 'health-checks-stale', rollbackLevel: null },
+  configProblems: { key: 'config-problems', rollbackLevel: null },
+  routerErrors: { key: 'router-function-errors', rollbackLevel: null },
+  routerThrottles: { key: 'router-throttles', rollbackLevel: null },
 } as const satisfies Record<string, { key: string; rollbackLevel: 1 | 2 | null }>;
 
 export type AlarmId = keyof typeof ALARMS;
 
-export const alarmNameOf = (environment: string, id: AlarmId): string => `HybridRouting-${environment}-${ALARMS[id].key}`;
+/** Every alarm of an environment is named `HybridRouting-<env>-…`, which the KMS key policy relies on. */
+export const alarmNamePrefix = (environment: string): string => `HybridRouting-${environment}-`;
+
+export const alarmNameOf = (environment: string, id: AlarmId): string => `${alarmNamePrefix(environment)}${ALARMS[id].key}`;
+
+/** The alarm on one dead-letter queue, by the queue's label (e.g. `rollback-failures`). */
+export const deadLetterAlarmNameOf = (environment: string, label: string): string => `${alarmNamePrefix(environment)}dead-letters-${label}`;
 
 /** The rollback level an alarm of this environment triggers, or undefined for any other alarm. */
 export function rollbackLevelOf(environment: string, alarmName: string): 1 | 2 | undefined {

@@ -11,6 +11,10 @@ const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400,
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
 /** Cross-region inference profile IDs carry a geography prefix, e.g. `eu.anthropic.claude-…`. */
 export const INFERENCE_PROFILE_PREFIX = /^(us|eu|apac|jp|au|ca|us-gov|global)\./;
+/** A standard (not FIFO) SNS topic's ARN. */
+const SNS_TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d:\d{12}:[A-Za-z0-9_-]{1,256}$/;
+/** The environment that must name a notification subscriber (DESIGN §8). */
+const ENVIRONMENTS_NEEDING_A_SUBSCRIBER: readonly string[] = ['prod'];
 
 const int = (min: number, max: number, what: string) =>
   z.number({ error: `must be ${what}: an integer from ${min} to ${max}` }).int({ error: `must be an integer from ${min} to ${max}` }).min(min, { error: `must be at least ${min}` }).max(max, { error: `must be at most ${max}` });
@@ -62,10 +66,20 @@ export const EnvironmentConfigSchema = z
         minRequests: int(1, 100_000, 'the fewest hybrid requests in a 10-second window for the error-rate and latency alarms to judge it'),
         latencyP95Ms: int(100, 60_000, 'the p95 latency in ms that triggers a rollback'),
         routingEfficiencyPercent: percent('the routing efficiency below which operators are notified'),
+        lowTrafficMinRequests: int(1, 100_000, 'the fewest requests in a 1-minute window for the low-traffic and control error-rate alarms to judge it').default(2),
+        lowTrafficDatapoints: int(1, 5, 'how many of the last five 1-minute windows must breach for the low-traffic and control error-rate alarms').default(3),
       })
       .strict()
-      .default({ errorRatePercent: 5, minRequests: 10, latencyP95Ms: 15_000, routingEfficiencyPercent: 70 }),
-    notificationEmail: z.email({ error: 'must be an e-mail address, or left out' }).optional(),
+      .default({ errorRatePercent: 5, minRequests: 10, latencyP95Ms: 15_000, routingEfficiencyPercent: 70, lowTrafficMinRequests: 2, lowTrafficDatapoints: 3 }),
+    notifications: z
+      .object({
+        emails: z.array(z.email({ error: 'must be e-mail addresses' })).default([]),
+        forwardTo: z
+          .array(z.string().regex(SNS_TOPIC_ARN, { error: 'must be ARNs of existing standard SNS topics, e.g. "arn:aws:sns:eu-central-1:123456789012:oncall"' }))
+          .default([]),
+      })
+      .strict()
+      .default({ emails: [], forwardTo: [] }),
     logRetentionDays: z
       .number()
       .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), {
@@ -74,11 +88,16 @@ export const EnvironmentConfigSchema = z
       .default(30),
     throttling: z
       .object({
-        rateLimit: int(1, 10_000, 'the steady-state requests per second of the API stage'),
-        burstLimit: int(1, 5_000, 'the burst size of the API stage'),
+        rateLimit: int(1, 10_000, 'the steady-state requests per second of each API method'),
+        burstLimit: int(1, 5_000, 'the burst size of each API method'),
+        healthRateLimit: int(1, 10_000, 'the steady-state requests per second of the open GET /health').default(10),
+        healthBurstLimit: int(1, 5_000, 'the burst size of the open GET /health').default(20),
       })
       .strict()
-      .default({ rateLimit: 50, burstLimit: 100 }),
+      .refine((t) => t.healthRateLimit <= t.rateLimit && t.healthBurstLimit <= t.burstLimit, {
+        error: 'healthRateLimit and healthBurstLimit must not exceed rateLimit and burstLimit: the anonymous GET /health must not get more than the signed routes',
+      })
+      .default({ rateLimit: 50, burstLimit: 100, healthRateLimit: 10, healthBurstLimit: 20 }),
     configCacheTtlSeconds: int(1, 300, 'how long the router caches the configuration store').default(5),
     waf: z.boolean({ error: 'must be true or false' }).default(false),
   })
@@ -121,8 +140,22 @@ export function parseEnvironmentConfig(name: string, raw: unknown): EnvironmentC
   if (raw === undefined) {
     throw new EnvironmentConfigError(`context "${key}" is missing. Fix: add a "${name}" entry under "${ENVIRONMENTS_CONTEXT_KEY}" in cdk.json.`);
   }
+  if (typeof raw === 'object' && raw !== null && 'notificationEmail' in raw) {
+    throw new EnvironmentConfigError(
+      `invalid environment config in cdk.json:\n- ${key}.notificationEmail: replaced by a list. Fix: move the address to "${key}.notifications.emails" in cdk.json.`,
+    );
+  }
   const result = EnvironmentConfigSchema.safeParse(raw);
-  if (result.success) return result.data;
+  if (result.success) {
+    const { emails, forwardTo } = result.data.notifications;
+    if (ENVIRONMENTS_NEEDING_A_SUBSCRIBER.includes(name) && emails.length === 0 && forwardTo.length === 0) {
+      throw new EnvironmentConfigError(
+        `invalid environment config in cdk.json:\n- ${key}.notifications: ${name} has no notification subscriber, so every alarm and rollback notice would be dropped. ` +
+          `Fix: add an address to "${key}.notifications.emails" or an SNS topic ARN to "${key}.notifications.forwardTo" in cdk.json.`,
+      );
+    }
+    return result.data;
+  }
   const lines = result.error.issues.map((issue) => {
     const path = [key, ...issue.path.map(String)].join('.');
     if (issue.code === 'unrecognized_keys') {

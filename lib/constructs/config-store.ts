@@ -1,8 +1,9 @@
 import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
-import { Construct, type IConstruct } from 'constructs';
-import { acknowledgeWildcardResource } from '../nag';
+import { Construct } from 'constructs';
+import { attachWildcardPolicy } from '../nag';
 import { DEFAULT_PARAMETER_VALUES, INITIAL_HEALTH_VALUE, PARAMETER, healthParameter, parameterPath } from '../../lambda/shared/routing-config';
 import { COMPONENTS } from '../../lambda/shared/vocabulary';
 
@@ -59,20 +60,17 @@ export class ConfigStore extends Construct {
     });
   }
 
-  /** Read-only access to this environment's whole path: what the router needs, nothing more. */
-  grantReadPath(grantee: iam.IGrantable & IConstruct): iam.Grant {
-    const pathWildcard = this.parameterArn('*');
-    const grant = iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['ssm:GetParametersByPath', 'ssm:GetParameters', 'ssm:GetParameter'],
-      resourceArns: [this.parameterArn(), pathWildcard],
-    });
-    acknowledgeWildcardResource(
-      grantee,
-      pathWildcard,
+  /**
+   * Read-only access to this environment's whole path: what the functions need, nothing more.
+   * The grant is a policy of its own, so its path wildcard is acknowledged there only.
+   */
+  grantReadPath(fn: lambda.Function): iam.Policy {
+    return attachWildcardPolicy(
+      fn,
+      'ConfigStoreRead',
+      [new iam.PolicyStatement({ actions: ['ssm:GetParametersByPath', 'ssm:GetParameters', 'ssm:GetParameter'], resources: [this.parameterArn(), this.parameterArn('*')] })],
       `Read-only access to this environment's own parameter path ${this.path}/*, which the function reads whole in one cached GetParametersByPath call.`,
     );
-    return grant;
   }
 
   /** `PutParameter` on the six settings (flag, traffic, mode, policy, latch, epoch), never on `health/*`. */

@@ -12,12 +12,16 @@ export interface DeadLetterQueueProps {
  * the end of the line, so it has no dead-letter queue or redrive of its own.
  */
 export class DeadLetterQueue extends sqs.Queue {
+  /** What ends up here, as given in the props. */
+  readonly holds: string;
+
   constructor(scope: Construct, id: string, props: DeadLetterQueueProps) {
     super(scope, id, {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
     });
+    this.holds = props.holds;
     Validations.of(this).acknowledge({
       id: 'AwsSolutions-SQS3',
       reason: `This queue is itself the dead-letter queue for ${props.holds}.`,

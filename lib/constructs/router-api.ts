@@ -73,6 +73,17 @@ export class RouterApi extends Construct {
         metricsEnabled: true,
         throttlingRateLimit: config.throttling.rateLimit,
         throttlingBurstLimit: config.throttling.burstLimit,
+        // Stage limits apply to each method on its own. The open GET /health gets a lower one of its
+        // own, so anonymous callers cannot take the router's concurrency from the signed routes.
+        methodOptions: {
+          '/health/GET': {
+            throttlingRateLimit: config.throttling.healthRateLimit,
+            throttlingBurstLimit: config.throttling.healthBurstLimit,
+            loggingLevel: apigw.MethodLoggingLevel.ERROR,
+            metricsEnabled: true,
+            dataTraceEnabled: false,
+          },
+        },
         accessLogDestination: new apigw.LogGroupLogDestination(this.accessLogs),
         accessLogFormat: apigw.AccessLogFormat.jsonWithStandardFields({
           caller: true,

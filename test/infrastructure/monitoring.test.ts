@@ -1,7 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import cdkJson from '../../cdk.json';
-import { DASHBOARD_CONTENTS } from '../../lib/constructs/monitoring';
-import { alarmNameOf } from '../../lambda/shared/alarms';
+import { DASHBOARD_CONTENTS } from '../../lib/constructs/monitoring-dashboards';
+import { ALARMS, alarmNameOf, deadLetterAlarmNameOf, rollbackLevelOf, type AlarmId } from '../../lambda/shared/alarms';
 import { METRICS } from '../../lambda/shared/metric-catalog';
 import { ENVIRONMENT_NAMES } from '../../lambda/shared/vocabulary';
 import { resourcesOf, synthesize, templateOf, unacknowledgedFindings } from './synth';
@@ -40,11 +40,17 @@ describe.each(ENVIRONMENT_NAMES.map((name, i) => [name, stacks[i]!] as const))('
   });
   const hybridRouter = { Cohort: 'hybrid', Environment: name, Service: 'router' };
 
-  it('has exactly the four alarms of DESIGN §8, none treating missing data as breaching', () => {
+  const slow = config.alarms;
+  const expectedAlarmIds = Object.keys(ALARMS) as AlarmId[];
+  const deadLetterLabels = ['health-check-failures', 'rollback-failures', ...(config.notifications.emails.length > 0 ? ['notifications-undelivered'] : [])];
+
+  it('has exactly the alarms of DESIGN §8, one per dead-letter queue, and only the stale-health alarm treats missing data as breaching', () => {
     expect(Object.keys(alarms).sort()).toEqual(
-      (['directBedrockHealth', 'hybridErrorRate', 'hybridLatency', 'routingEfficiency'] as const).map((a) => alarmNameOf(name, a)).sort(),
+      [...expectedAlarmIds.map((a) => alarmNameOf(name, a)), ...deadLetterLabels.map((l) => deadLetterAlarmNameOf(name, l))].sort(),
     );
-    for (const alarm of Object.values(alarms)) expect(alarm.TreatMissingData).toBe('notBreaching');
+    for (const [alarmName, alarm] of Object.entries(alarms)) {
+      expect({ alarmName, missing: alarm.TreatMissingData }).toEqual({ alarmName, missing: alarmName === alarmNameOf(name, 'healthChecksStale') ? 'breaching' : 'notBreaching' });
+    }
   });
 
   it('rolls back at level 2 on the hybrid error rate, judged only with enough requests', () => {
@@ -90,16 +96,110 @@ describe.each(ENVIRONMENT_NAMES.map((name, i) => [name, stacks[i]!] as const))('
     expect(alarm.Metrics[0].Expression).toBe(`IF(requests >= ${config.alarms.minRequests}, 100 * first / requests, 100)`);
   });
 
-  it('invokes the rollback function from the three rollback alarms, and notifies on ALARM and OK from all four', () => {
+  it('invokes the rollback function from the four rollback alarms, and notifies on ALARM and OK from every alarm', () => {
+    const rollbackAlarms = expectedAlarmIds.filter((a) => ALARMS[a].rollbackLevel !== null).map((a) => alarmNameOf(name, a));
+    expect(rollbackAlarms.sort()).toEqual(['direct-bedrock-health', 'hybrid-error-rate', 'hybrid-error-rate-low-traffic', 'hybrid-latency'].map((k) => `HybridRouting-${name}-${k}`));
     for (const [alarmName, alarm] of Object.entries(alarms)) {
-      const rollsBack = !alarmName.endsWith('routing-efficiency');
-      expect(alarm.AlarmActions).toEqual(rollsBack ? [rollbackArn, topicRef] : [topicRef]);
-      expect(alarm.OKActions).toEqual([topicRef]);
+      expect({ alarmName, actions: alarm.AlarmActions }).toEqual({ alarmName, actions: rollbackAlarms.includes(alarmName) ? [rollbackArn, topicRef] : [topicRef] });
+      expect({ alarmName, ok: alarm.OKActions }).toEqual({ alarmName, ok: [topicRef] });
     }
     const permissions = Object.values(resourcesOf(template, 'AWS::Lambda::Permission')).filter((p) => p.Properties.Principal === 'lambda.alarms.cloudwatch.amazonaws.com');
-    expect(permissions).toHaveLength(3);
+    expect(permissions).toHaveLength(rollbackAlarms.length);
     for (const permission of permissions) {
       expect(permission.Properties).toMatchObject({ Action: 'lambda:InvokeFunction', FunctionName: rollbackArn, SourceArn: expect.anything() });
+    }
+  });
+
+  it('maps the low-traffic error-rate alarm to a level-2 rollback in the rollback function', () => {
+    expect(rollbackLevelOf(name, alarmNameOf(name, 'hybridErrorRateLowTraffic'))).toBe(2);
+    expect(rollbackLevelOf(name, alarmNameOf(name, 'controlErrorRate'))).toBeUndefined();
+  });
+
+  it('rolls back at level 2 on the hybrid error rate over 1-minute windows, judged with its own minimum sample', () => {
+    const alarm = alarms[alarmNameOf(name, 'hybridErrorRateLowTraffic')];
+    expect(alarm).toMatchObject({ Threshold: config.alarms.errorRatePercent, ComparisonOperator: 'GreaterThanThreshold', EvaluationPeriods: 5, DatapointsToAlarm: slow.lowTrafficDatapoints });
+    expect(alarm.Metrics).toEqual([
+      { Id: 'expr_1', Expression: `IF(requests >= ${slow.lowTrafficMinRequests}, 100 * errors / requests, 0)`, Label: 'hybrid error rate (%)', ReturnData: true },
+      { Id: 'requests', MetricStat: metricStat('Requests', hybridRouter, 'Sum', 60), ReturnData: false },
+      { Id: 'errors', MetricStat: metricStat('Errors', hybridRouter, 'Sum', 60), ReturnData: false },
+    ]);
+  });
+
+  it('notifies on the control cohort error rate, and says why a rollback cannot help', () => {
+    const alarm = alarms[alarmNameOf(name, 'controlErrorRate')];
+    const controlRouter = { ...hybridRouter, Cohort: 'control' };
+    expect(alarm).toMatchObject({ Threshold: config.alarms.errorRatePercent, ComparisonOperator: 'GreaterThanThreshold', EvaluationPeriods: 5, DatapointsToAlarm: slow.lowTrafficDatapoints });
+    expect(alarm.AlarmDescription).toMatch(/^Notify only: .*baseline path.*no rollback can help/);
+    expect(alarm.Metrics).toEqual([
+      { Id: 'expr_1', Expression: `IF(requests >= ${slow.lowTrafficMinRequests}, 100 * errors / requests, 0)`, Label: 'control error rate (%)', ReturnData: true },
+      { Id: 'requests', MetricStat: metricStat('Requests', controlRouter, 'Sum', 60), ReturnData: false },
+      { Id: 'errors', MetricStat: metricStat('Errors', controlRouter, 'Sum', 60), ReturnData: false },
+    ]);
+  });
+
+  it.each([
+    ['rollbackErrors', 'RollbackRollbackFunction', 'Errors'],
+    ['routerErrors', 'RouterApiRouterFunction', 'Errors'],
+    ['routerThrottles', 'RouterApiRouterFunction', 'Throttles'],
+  ] as const)('notifies on any %s (Lambda %s %s in a minute)', (alarmId, functionPrefix, metricName) => {
+    const functionId = Object.keys(resourcesOf(template, 'AWS::Lambda::Function')).find((id) => id.startsWith(functionPrefix))!;
+    expect(alarms[alarmNameOf(name, alarmId)]).toMatchObject({
+      Namespace: 'AWS/Lambda',
+      MetricName: metricName,
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: functionId } }],
+      Statistic: 'Sum',
+      Period: 60,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      EvaluationPeriods: 1,
+    });
+  });
+
+  it('notifies when no health-check run reported in 3 schedule periods, missing data breaching', () => {
+    const alarm = alarms[alarmNameOf(name, 'healthChecksStale')];
+    const period = config.healthCheck.rateMinutes * 60;
+    expect(alarm).toMatchObject({ Threshold: 1, ComparisonOperator: 'LessThanThreshold', EvaluationPeriods: 3, TreatMissingData: 'breaching' });
+    expect(alarm.DatapointsToAlarm ?? alarm.EvaluationPeriods).toBe(3);
+    expect(alarm.Metrics).toEqual([
+      { Id: 'expr_1', Expression: 'FILL(runs, 0)', Label: 'health-check runs', ReturnData: true },
+      {
+        Id: 'runs',
+        MetricStat: { ...metricStat('HealthCheckSuccess', { Component: 'direct-bedrock', Environment: name, Service: 'health-check' }, 'SampleCount', period) },
+        ReturnData: false,
+      },
+    ]);
+  });
+
+  it('notifies on any ConfigProblems, summed over the router and the health check', () => {
+    const alarm = alarms[alarmNameOf(name, 'configProblems')];
+    expect(alarm).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold', EvaluationPeriods: 1 });
+    expect(alarm.Metrics).toEqual([
+      { Id: 'expr_1', Expression: 'SUM([router, healthCheck])', Label: 'config problems', ReturnData: true },
+      { Id: 'router', Label: 'config problems (router)', MetricStat: metricStat('ConfigProblems', { Environment: name, Service: 'router' }, 'Sum', 60), ReturnData: false },
+      { Id: 'healthCheck', Label: 'config problems (health-check)', MetricStat: metricStat('ConfigProblems', { Environment: name, Service: 'health-check' }, 'Sum', 60), ReturnData: false },
+    ]);
+  });
+
+  it('notifies on any message in any dead-letter queue', () => {
+    const queues = resourcesOf(template, 'AWS::SQS::Queue');
+    const prefixes: Record<string, string> = {
+      'health-check-failures': 'HealthChecksFailures',
+      'rollback-failures': 'RollbackFailures',
+      'notifications-undelivered': 'NotificationsUndelivered',
+    };
+    expect(Object.keys(queues).length).toBe(deadLetterLabels.length);
+    for (const label of deadLetterLabels) {
+      const queueId = Object.keys(queues).find((id) => id.startsWith(prefixes[label]!))!;
+      expect(alarms[deadLetterAlarmNameOf(name, label)]).toMatchObject({
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queueId, 'QueueName'] } }],
+        Statistic: 'Maximum',
+        Period: 60,
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+        EvaluationPeriods: 1,
+      });
     }
   });
 
@@ -133,15 +233,30 @@ describe.each(ENVIRONMENT_NAMES.map((name, i) => [name, stacks[i]!] as const))('
     ]);
   });
 
-  it('notifies through a topic that enforces TLS and is encrypted with a key CloudWatch may use', () => {
+  it('notifies through a topic that enforces TLS and is encrypted with a key CloudWatch may use only for this account\'s alarms of this environment', () => {
+    const fromTheseAlarms = {
+      StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+      ArnLike: { 'aws:SourceArn': { 'Fn::Join': ['', [`arn:aws:cloudwatch:${config.region}:`, { Ref: 'AWS::AccountId' }, `:alarm:HybridRouting-${name}-*`]] } },
+    };
     template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
-    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
-    });
-    template.hasResourceProperties('AWS::KMS::Key', {
-      EnableKeyRotation: true,
-      KeyPolicy: { Statement: Match.arrayWith([Match.objectLike({ Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey*'] })]) },
-    });
+    const [topicPolicy] = Object.values(resourcesOf(template, 'AWS::SNS::TopicPolicy'));
+    expect(topicPolicy!.Properties.PolicyDocument.Statement).toEqual([
+      expect.objectContaining({ Effect: 'Deny', Action: 'sns:Publish', Principal: '*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+      expect.objectContaining({ Effect: 'Allow', Action: 'sns:Publish', Principal: { Service: 'cloudwatch.amazonaws.com' }, Resource: topicRef, Condition: fromTheseAlarms }),
+    ]);
+    const [key] = Object.values(resourcesOf(template, 'AWS::KMS::Key'));
+    expect(key!.Properties.EnableKeyRotation).toBe(true);
+    const cloudWatchStatements = key!.Properties.KeyPolicy.Statement.filter((s: any) => s.Principal?.Service === 'cloudwatch.amazonaws.com');
+    expect(cloudWatchStatements).toEqual([{ Effect: 'Allow', Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey*'], Resource: '*', Condition: fromTheseAlarms }]);
+    expect(key!.Properties.KeyPolicy.Statement).toHaveLength(2);
+  });
+
+  it('subscribes the configured e-mail addresses, keeping what SNS cannot deliver', () => {
+    const subscriptions = Object.values(resourcesOf(template, 'AWS::SNS::Subscription')).map((s) => s.Properties);
+    expect(subscriptions.map((s) => [s.Protocol, s.Endpoint])).toEqual(config.notifications.emails.map((e: string) => ['email', e]));
+    for (const subscription of subscriptions) {
+      expect(subscription.RedrivePolicy).toEqual({ deadLetterTargetArn: { 'Fn::GetAtt': [expect.stringMatching(/^NotificationsUndelivered/), 'Arn'] } });
+    }
   });
 
   it.each(Object.keys(DASHBOARD_CONTENTS) as (keyof typeof DASHBOARD_CONTENTS)[])('draws the %s dashboard with every DESIGN §7 metric that belongs to it', (dashboard) => {
@@ -167,12 +282,64 @@ describe.each(ENVIRONMENT_NAMES.map((name, i) => [name, stacks[i]!] as const))('
   });
 });
 
-describe('notification e-mail', () => {
-  it('subscribes the configured address to the topic', () => {
+describe('notification subscribers', () => {
+  const withNotifications = (environment: string, notifications: unknown) => {
     const context = structuredClone(cdkJson.context) as any;
-    context.environments.staging.notificationEmail = 'oncall@example.org';
-    const { stacks: [stack] } = synthesize({ ...context, env: 'staging' });
-    templateOf(stack!).hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.org', RedrivePolicy: Match.anyValue() });
+    context.environments[environment].notifications = notifications;
+    return synthesize({ ...context, env: environment });
+  };
+
+  it('fails synth for prod with no subscriber, naming the key and the fix', () => {
+    expect(() => withNotifications('prod', { emails: [], forwardTo: [] })).toThrow(
+      /environments\.prod\.notifications: prod has no notification subscriber.*Fix: add an address to "environments\.prod\.notifications\.emails" or an SNS topic ARN to "environments\.prod\.notifications\.forwardTo"/,
+    );
+    expect(() => withNotifications('prod', undefined)).toThrow(/prod has no notification subscriber/);
+  });
+
+  describe('forwarding to existing topics', () => {
+    const chat = 'arn:aws:sns:eu-central-1:123456789012:chat-ops';
+    const pager = 'arn:aws:sns:eu-west-1:210987654321:pager';
+    const { app, stacks: [stack] } = withNotifications('staging', { emails: ['oncall@example.org'], forwardTo: [chat, pager] });
+    const template = templateOf(stack!);
+    const functions = resourcesOf(template, 'AWS::Lambda::Function');
+    const [forwarderId, forwarder] = Object.entries(functions).find(([id]) => id.startsWith('NotificationsForwarderFunction'))!;
+    const undelivered = { 'Fn::GetAtt': [expect.stringMatching(/^NotificationsUndelivered/), 'Arn'] };
+
+    it('subscribes a forwarder function and every address to the topic, both with a dead-letter queue', () => {
+      const subscriptions = Object.values(resourcesOf(template, 'AWS::SNS::Subscription')).map((s) => s.Properties);
+      expect(subscriptions.map((s) => [s.Protocol, s.Endpoint])).toEqual(
+        expect.arrayContaining([
+          ['email', 'oncall@example.org'],
+          ['lambda', { 'Fn::GetAtt': [forwarderId, 'Arn'] }],
+        ]),
+      );
+      expect(subscriptions).toHaveLength(2);
+      for (const subscription of subscriptions) expect(subscription.RedrivePolicy).toEqual({ deadLetterTargetArn: undelivered });
+      template.hasResourceProperties('AWS::Lambda::Permission', { FunctionName: { 'Fn::GetAtt': [forwarderId, 'Arn'] }, Principal: 'sns.amazonaws.com', SourceArn: { Ref: Match.stringLikeRegexp('^NotificationsTopic') } });
+    });
+
+    it('lets the forwarder publish to exactly the configured topics, and keeps what it could not forward', () => {
+      expect(forwarder.Properties.Environment.Variables).toMatchObject({ ENVIRONMENT: 'staging', FORWARD_TOPIC_ARNS: `${chat},${pager}` });
+      const roleId = forwarder.Properties.Role['Fn::GetAtt'][0] as string;
+      const statements = Object.values(resourcesOf(template, 'AWS::IAM::Policy'))
+        .filter((p) => p.Properties.Roles.some((r: any) => r.Ref === roleId))
+        .flatMap((p) => p.Properties.PolicyDocument.Statement);
+      const byAction = Object.fromEntries(statements.map((s: any) => [[s.Action].flat().join(','), s.Resource]));
+      expect(byAction['sns:Publish']).toEqual([chat, pager]);
+      expect(Object.keys(byAction).sort()).toEqual(['sns:Publish', 'sqs:GetQueueAttributes,sqs:GetQueueUrl,sqs:SendMessage', 'xray:PutTelemetryRecords,xray:PutTraceSegments']);
+      template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+        FunctionName: { Ref: forwarderId },
+        MaximumRetryAttempts: 2,
+        DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('^NotificationsForwardFailures'), 'Arn'] } } },
+      });
+    });
+
+    it('watches both notification queues, outputs the forwarder role, and stays cdk-nag clean', () => {
+      const alarmNames = Object.values(resourcesOf(template, 'AWS::CloudWatch::Alarm')).map((a) => a.Properties.AlarmName);
+      expect(alarmNames).toEqual(expect.arrayContaining(['notifications-undelivered', 'notifications-forward-failures'].map((l) => deadLetterAlarmNameOf('staging', l))));
+      template.hasOutput('NotificationForwarderRoleArn', { Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('^NotificationsForwarderFunctionServiceRole'), 'Arn'] } });
+      expect(unacknowledgedFindings(app, stack!)).toEqual([]);
+    });
   });
 });
 

@@ -1,8 +1,10 @@
+import { Validations } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import cdkJson from '../../cdk.json';
 import { stackNameOf } from '../../lib/app';
 import { apiGatewaySchema } from '../../lib/constructs/api-model';
+import { HybridFunction } from '../../lib/constructs/hybrid-function';
 import {
   FlagChangeSchema,
   ModeChangeSchema,
@@ -75,25 +77,35 @@ describe.each(ENVIRONMENT_NAMES.map((name, i) => [name, stacks[i]!] as const))('
     expect(resourcesOf(template, 'AWS::Logs::LogGroup')[logGroupId]?.Properties.RetentionInDays).toBe(config.logRetentionDays);
   });
 
-  it('lets the router read only its own parameter path and invoke only the configured model', () => {
+  it('lets the router read only its own parameter path and invoke only the configured model, each wildcard in a policy of its own', () => {
     const { fn } = router();
     const roleId = fn.Properties.Role['Fn::GetAtt'][0] as string;
-    const policies = Object.values(resourcesOf(template, 'AWS::IAM::Policy')).filter((p) => p.Properties.Roles.some((r: any) => r.Ref === roleId));
-    const statements = policies.flatMap((p) => p.Properties.PolicyDocument.Statement);
+    const policies = Object.entries(resourcesOf(template, 'AWS::IAM::Policy')).filter(([, p]) => p.Properties.Roles.some((r: any) => r.Ref === roleId));
     const resolve = (value: unknown) => JSON.stringify(value).replace(/\{"Ref":"AWS::AccountId"\}/g, '"ACCOUNT"');
-    expect(statements.map((s: any) => ({ Action: s.Action, Resource: resolve(s.Resource) }))).toEqual([
-      { Action: ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'], Resource: '"*"' },
-      {
-        Action: ['ssm:GetParameter', 'ssm:GetParameters', 'ssm:GetParametersByPath'],
-        Resource: resolve([
-          { 'Fn::Join': ['', [`arn:aws:ssm:${config.region}:`, { Ref: 'AWS::AccountId' }, `:parameter/hybrid-routing/${name}`]] },
-          { 'Fn::Join': ['', [`arn:aws:ssm:${config.region}:`, { Ref: 'AWS::AccountId' }, `:parameter/hybrid-routing/${name}/*`]] },
-        ]),
-      },
-      { Action: 'bedrock:InvokeModel', Resource: `"arn:aws:bedrock:${config.region}::foundation-model/${config.bedrock.modelId}"` },
-    ]);
-    for (const statement of statements) {
-      for (const action of [statement.Action].flat()) expect(action).not.toContain('*');
+    const byPolicy = Object.fromEntries(
+      policies.map(([id, p]) => [id.replace(/[0-9A-F]{8}$/, ''), p.Properties.PolicyDocument.Statement.map((s: any) => ({ Action: s.Action, Resource: resolve(s.Resource) }))]),
+    );
+    expect(byPolicy).toEqual({
+      RouterApiRouterFunctionXRayTracing: [{ Action: ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'], Resource: '"*"' }],
+      RouterApiRouterFunctionConfigStoreRead: [
+        {
+          Action: ['ssm:GetParameter', 'ssm:GetParameters', 'ssm:GetParametersByPath'],
+          Resource: resolve([
+            { 'Fn::Join': ['', [`arn:aws:ssm:${config.region}:`, { Ref: 'AWS::AccountId' }, `:parameter/hybrid-routing/${name}`]] },
+            { 'Fn::Join': ['', [`arn:aws:ssm:${config.region}:`, { Ref: 'AWS::AccountId' }, `:parameter/hybrid-routing/${name}/*`]] },
+          ]),
+        },
+      ],
+      RouterApiRouterFunctionServiceRoleDefaultPolicy: [{ Action: 'bedrock:InvokeModel', Resource: `"arn:aws:bedrock:${config.region}::foundation-model/${config.bedrock.modelId}"` }],
+    });
+    // The function is created only after the policies it needs at its first run.
+    const dependsOn = (resourcesOf(template, 'AWS::Lambda::Function')[router().id] as any).DependsOn as string[];
+    expect(dependsOn).toEqual(expect.arrayContaining(policies.map(([id]) => id)));
+    expect(fn.Properties.TracingConfig).toEqual({ Mode: 'Active' });
+    for (const [, policy] of policies) {
+      for (const statement of policy.Properties.PolicyDocument.Statement) {
+        for (const action of [statement.Action].flat()) expect(action).not.toContain('*');
+      }
     }
   });
 
@@ -249,19 +261,47 @@ describe.each(ENVIRONMENT_NAMES.map((name, i) => [name, stacks[i]!] as const))('
     });
   });
 
-  it('throttles the stage, traces it, logs access as JSON and never logs request data', () => {
+  it('throttles each method, the open GET /health lower on its own, traces the stage, logs access as JSON and never logs request data', () => {
+    const logged = { DataTraceEnabled: false, LoggingLevel: 'ERROR', MetricsEnabled: true };
     template.hasResourceProperties('AWS::ApiGateway::Stage', {
       StageName: name,
       TracingEnabled: true,
       AccessLogSetting: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('"requestId":"\\$context.requestId"') },
       MethodSettings: [
-        Match.objectLike({
-          DataTraceEnabled: false,
-          ThrottlingRateLimit: config.throttling.rateLimit,
-          ThrottlingBurstLimit: config.throttling.burstLimit,
-          LoggingLevel: 'ERROR',
-        }),
+        { ...logged, HttpMethod: '*', ResourcePath: '/*', ThrottlingRateLimit: config.throttling.rateLimit, ThrottlingBurstLimit: config.throttling.burstLimit },
+        { ...logged, HttpMethod: 'GET', ResourcePath: '/~1health', ThrottlingRateLimit: config.throttling.healthRateLimit, ThrottlingBurstLimit: config.throttling.healthBurstLimit },
       ],
+    });
+    expect(config.throttling.healthRateLimit).toBeLessThan(config.throttling.rateLimit);
+  });
+
+  describe('access policies', () => {
+    const executeApiArn = (methodAndPath: string) => ({
+      'Fn::Join': ['', [`arn:aws:execute-api:${config.region}:`, { Ref: 'AWS::AccountId' }, ':', { Ref: Match.stringLikeRegexp('^RouterApi') }, '/', { Ref: Match.stringLikeRegexp(`^RouterApiDeploymentStage${name}`) }, `/${methodAndPath}`]],
+    });
+    const policy = (prefix: string) => {
+      const [id, resource] = Object.entries(resourcesOf(template, 'AWS::IAM::ManagedPolicy')).find(([key]) => key.startsWith(prefix))!;
+      return { id, statements: resource.Properties.PolicyDocument.Statement as any[] };
+    };
+
+    it('lets callers invoke the request and health routes of this API and stage, never /admin', () => {
+      const { statements } = policy('AccessCallerPolicy');
+      expect(statements).toHaveLength(1);
+      expect(statements[0]).toMatchObject({ Effect: 'Allow', Action: 'execute-api:Invoke' });
+      expect(Match.exact(['GET/health', 'GET/health/*', 'GET/v1/jobs/*', 'POST/v1/invoke', 'POST/v1/jobs', 'POST/v1/stream'].map(executeApiArn)).test(statements[0].Resource).isSuccess).toBe(true);
+      expect(JSON.stringify(statements)).not.toContain('admin');
+    });
+
+    it('lets operators invoke /admin/* and read health on this API and stage', () => {
+      const { statements } = policy('AccessOperatorPolicy');
+      expect(statements).toHaveLength(1);
+      expect(statements[0]).toMatchObject({ Effect: 'Allow', Action: 'execute-api:Invoke' });
+      expect(Match.exact(['*/admin/*', 'GET/health', 'GET/health/*'].map(executeApiArn)).test(statements[0].Resource).isSuccess).toBe(true);
+    });
+
+    it('outputs both policies\' ARNs', () => {
+      template.hasOutput('CallerPolicyArn', { Value: { Ref: policy('AccessCallerPolicy').id } });
+      template.hasOutput('OperatorPolicyArn', { Value: { Ref: policy('AccessOperatorPolicy').id } });
     });
   });
 
@@ -284,5 +324,31 @@ describe('the cdk-nag check', () => {
     const role = new iam.Role(stack!, 'CarelessRole', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
     role.addToPolicy(new iam.PolicyStatement({ actions: ['ssm:*'], resources: ['*'] }));
     expect(unacknowledgedFindings(freshApp, stack!)).toEqual(expect.arrayContaining([expect.stringMatching(/^AwsSolutions-IAM5\[Action::ssm:\*\] @ HybridRouting-dev\/CarelessRole\//)]));
+  });
+
+  it('fails when any function gains a Resource::* statement, or reuses an acknowledged wildcard, outside the policy acknowledged for it', () => {
+    const { app: freshApp, stacks: [stack] } = synthesize({ env: 'dev' });
+    const functions = stack!.node.findAll().filter((c): c is HybridFunction => c instanceof HybridFunction);
+    expect(functions.map((f) => f.node.path).sort()).toEqual(
+      ['AdminApi/AdminFunction', 'HealthChecks/HealthCheckFunction', 'Rollback/RollbackFunction', 'RouterApi/RouterFunction'].map((p) => `HybridRouting-dev/${p}`),
+    );
+    for (const fn of functions) fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: ['*'] }));
+    // The router's read grant acknowledges the path wildcard; the same wildcard for a write must not pass.
+    stack!.routerApi.routerFunction.addToRolePolicy(new iam.PolicyStatement({ actions: ['ssm:PutParameter'], resources: [stack!.configStore.parameterArn('*')] }));
+    const findings = unacknowledgedFindings(freshApp, stack!);
+    for (const fn of functions) {
+      expect(findings).toContain(`AwsSolutions-IAM5[Resource::*] @ ${fn.node.path}/ServiceRole/DefaultPolicy/Resource`);
+    }
+    expect(findings).toContain('AwsSolutions-IAM5[Resource::arn:aws:ssm:eu-central-1:<AWS::AccountId>:parameter/hybrid-routing/dev/*] @ HybridRouting-dev/RouterApi/RouterFunction/ServiceRole/DefaultPolicy/Resource');
+  });
+
+  it('acknowledges Resource::* only on the X-Ray policies and the notifications key', () => {
+    const acknowledgedOn = stacks[0]!.node
+      .findAll()
+      .filter((c) => c.node.metadata.some((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY && Object.keys(m.data as object).some((id) => id.endsWith('AwsSolutions-IAM5[Resource::*]'))))
+      .map((c) => c.node.path.replace('HybridRouting-dev/', ''));
+    expect(acknowledgedOn.sort()).toEqual(
+      ['AdminApi/AdminFunction', 'HealthChecks/HealthCheckFunction', 'Rollback/RollbackFunction', 'RouterApi/RouterFunction'].map((p) => `${p}/XRayTracing`).concat('Notifications/TopicKey').sort(),
+    );
   });
 });

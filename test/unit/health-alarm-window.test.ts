@@ -1,4 +1,4 @@
-import { healthAlarmWindows } from '../../lib/constructs/monitoring';
+import { healthAlarmWindows } from '../../lib/constructs/monitoring-alarms';
 
 /**
  * CloudWatch's M-of-N rule over 10-second windows, missing windows not breaching: at time `now`
