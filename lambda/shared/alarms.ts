@@ -11,7 +11,15 @@ export const ALARMS = {
 
 export type AlarmId = keyof typeof ALARMS;
 
-export const alarmNameOf = (environment: string, id: AlarmId): string => `HybridRouting-${environment}-${ALARMS[id].key}`;
+/** Every alarm of one environment is named with this prefix. */
+export const alarmNamePrefix = (environment: string): string => `HybridRouting-${environment}-`;
+
+export const alarmNameOf = (environment: string, id: AlarmId): string => `${alarmNamePrefix(environment)}${ALARMS[id].key}`;
+
+/** The names of this environment's alarms that roll back: a latch clear is refused while one is in ALARM. */
+export function rollbackAlarmNames(environment: string): string[] {
+  return (Object.keys(ALARMS) as AlarmId[]).filter((id) => ALARMS[id].rollbackLevel !== null).map((id) => alarmNameOf(environment, id));
+}
 
 /** The rollback level an alarm of this environment triggers, or undefined for any other alarm. */
 export function rollbackLevelOf(environment: string, alarmName: string): 1 | 2 | undefined {

@@ -7,7 +7,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { ALARMS, alarmNameOf, type AlarmId } from '../../lambda/shared/alarms';
-import { METRICS, type MetricDefinition } from '../../lambda/shared/metric-catalog';
+import { CLEAR_LEVEL, METRICS, type MetricDefinition } from '../../lambda/shared/metric-catalog';
 import { COMPONENTS, PROVIDERS } from '../../lambda/shared/vocabulary';
 import type { EnvironmentConfig } from '../config/environment-config';
 import { HybridMetricFactory } from './metric-factory';
@@ -222,8 +222,11 @@ export class Monitoring extends Construct {
           width: 12,
         }),
         new cloudwatch.GraphWidget({
-          title: 'Rollbacks executed, and requests shed',
-          left: [1, 2].map((level) => m.metric(METRICS.rollbackExecuted, { dimensionValue: String(level), label: `rollback level ${level}` })),
+          title: 'Rollbacks and latch clears executed, and requests shed',
+          left: [
+            ...['1', '2'].map((level) => m.rollbacksExecuted(level, { label: `rollback level ${level}` })),
+            m.rollbacksExecuted(CLEAR_LEVEL, { label: 'latch cleared' }),
+          ],
           right: [m.metric(METRICS.shed, { label: 'shed (emergency-only)' })],
           width: 12,
         }),
