@@ -82,16 +82,16 @@ export function createAdminApp(deps: AdminAppDependencies) {
     };
   };
 
-  /** Answers a completed change with the state as now stored. */
-  const answer = async (requestId: string, changed: readonly Changed[], extra: Record<string, unknown> = {}) =>
-    jsonResponse(200, { requestId, changed, ...extra, state: state(await read()) }, requestId);
+  /** Answers a completed change with the state as now stored: as read after the writes, or read now. */
+  const answer = async (requestId: string, changed: readonly Changed[], extra: Record<string, unknown> = {}, stored?: ParsedConfig) =>
+    jsonResponse(200, { requestId, changed, ...extra, state: state(stored ?? (await read())) }, requestId);
 
   /** Rollback wins (DESIGN §6): the latch refuses or undoes a write that widens exposure. */
   const guardedChange = async (event: APIGatewayProxyEvent, requestId: string, change: AdminChange, reason: string) => {
     const caller = callerIdentityOf(event);
-    const { changed } = await latch.write({ changes: [change], reason, requestedBy: caller });
+    const { changed, state: stored } = await latch.write({ changes: [change], reason, requestedBy: caller });
     logger.info('configuration changed', { requestId, caller, parameters: changed.map((c) => c.parameter) });
-    return answer(requestId, changed);
+    return answer(requestId, changed, {}, stored);
   };
 
   const body = <S extends Parameters<typeof parseJsonBody>[2]>(event: APIGatewayProxyEvent, schema: S) =>
@@ -129,9 +129,9 @@ export function createAdminApp(deps: AdminAppDependencies) {
       const { level, reason } = body(event, RollbackRequestSchema);
       const caller = callerIdentityOf(event);
       const result = await latch.rollBack({ level, reason, source: `manual: ${caller}`, origin: 'manual', at: now().toISOString() });
-      if (result.action === 'already-rolled-back') return answer(requestId, [], { message: 'a rollback is already in effect; nothing was changed' });
+      if (result.action === 'already-rolled-back') return answer(requestId, [], { message: 'a rollback is already in effect; nothing was changed' }, result.state);
       logger.info('manual rollback', { requestId, caller, level: result.latch.level, parameters: result.changed.map((c) => c.parameter) });
-      return answer(requestId, result.changed);
+      return answer(requestId, result.changed, {}, result.state);
     },
 
     'DELETE /admin/rollback': async (event, requestId) => {

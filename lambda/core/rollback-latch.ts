@@ -100,7 +100,7 @@ export interface Changed {
 }
 
 export type RollbackResult =
-  | { readonly action: 'already-rolled-back'; readonly latch: RollbackState }
+  | { readonly action: 'already-rolled-back'; readonly latch: RollbackState; readonly state: StoreSnapshot }
   | {
       readonly action: 'rolled-back';
       /** The latch as this rollback left it (merged with a concurrent one, if any). */
@@ -108,6 +108,8 @@ export type RollbackResult =
       readonly changed: readonly Changed[];
       /** False when flag and traffic could not be confirmed within the rounds and budget. */
       readonly verified: boolean;
+      /** The store as read after the last write. */
+      readonly state: StoreSnapshot;
     };
 
 export interface ClearRequest {
@@ -216,18 +218,20 @@ export class RollbackLatch {
     const plan = planRollback(before.config, request);
     if (plan.kind === 'already-rolled-back') {
       logger.info('rollback already in effect; nothing changed', { level: plan.latch.level, since: plan.latch.at, source: request.source });
-      return { action: 'already-rolled-back', latch: plan.latch };
+      return { action: 'already-rolled-back', latch: plan.latch, state: before };
     }
 
     const description = describeChange(`rollback level ${request.level}: ${request.reason}`, request.source);
-    const { latch } = await this.putLatch(session, plan.latch, before.versions[LATCH] ?? 0, description, request.source);
+    const { latch } = await this.putLatch(session, plan.latch, before.versions[LATCH] ?? 0, description, (other) =>
+      describeChange(`rollback level ${request.level}: ${request.reason} (merged with a concurrent rollback by ${other})`, request.source),
+    );
     for (const write of rollbackValueWrites(latch)) await session.put(write, description);
-    const verified = await this.holdDown(session, request);
+    const { verified, state } = await this.holdDown(session, request);
 
     this.options.emit([{ metric: METRICS.rollbackExecuted, value: 1, dimensionValue: String(latch.level), secondDimensionValue: request.origin }]);
     logger.warn('rollback executed', { level: latch.level, source: request.source, origin: request.origin, written: session.changed.map((c) => c.parameter), verified });
     await this.publish('rollback notification failed', ...this.rollbackNotice(request, latch, session.changed, verified));
-    return { action: 'rolled-back', latch, changed: session.changed, verified };
+    return { action: 'rolled-back', latch, changed: session.changed, verified, state };
   }
 
   /**
@@ -277,7 +281,7 @@ export class RollbackLatch {
    * afterwards that no rollback latched meanwhile; if one did, writes the rollback's values and
    * answers 409.
    */
-  async write(request: GuardedWriteRequest): Promise<{ readonly changed: readonly Changed[] }> {
+  async write(request: GuardedWriteRequest): Promise<{ readonly changed: readonly Changed[]; /** The store as read after the writes, when it was. */ readonly state?: StoreSnapshot }> {
     const session = this.session();
     const before = await session.read();
     for (const change of request.changes) assertLatchAllows(change, before.config);
@@ -286,7 +290,7 @@ export class RollbackLatch {
     if (!request.changes.some((change) => widensExposure(change, before.config))) return { changed: session.changed };
 
     let after = await session.read();
-    if (!latchMoved(before, after)) return { changed: session.changed };
+    if (!latchMoved(before, after)) return { changed: session.changed, state: after };
     const revert = describeChange(`reverted: a rollback latched while "${request.reason}" was being written`, request.requestedBy);
     for (let round = 1; ; round += 1) {
       const repairs = planWideningRepair(request.changes, before.config, after.config);
@@ -314,7 +318,7 @@ export class RollbackLatch {
    * version it gets back is not the one after the version it built on, it merges in the rollbacks
    * written in between and writes again.
    */
-  private async putLatch(session: StoreSession, record: RollbackState, readVersion: number, description: string, source: string) {
+  private async putLatch(session: StoreSession, record: RollbackState, readVersion: number, description: string, mergedWith: (other: string) => string) {
     let latch = record;
     let builtOn = readVersion;
     let text = description;
@@ -329,7 +333,7 @@ export class RollbackLatch {
         return { latch, version };
       }
       this.options.logger.warn('latch merged with a concurrent rollback', { level: merged.level, other: meanwhile?.source });
-      text = describeChange(`rollback level ${merged.level}: merged with a concurrent rollback by ${meanwhile?.source || 'unknown'}`, source);
+      text = mergedWith(meanwhile?.source || 'unknown');
       latch = merged;
       builtOn = version;
     }
@@ -338,24 +342,26 @@ export class RollbackLatch {
   /** Writes back a latch a clear must not erase. */
   private async restore(session: StoreSession, latch: RollbackState, afterVersion: number, request: ClearRequest): Promise<void> {
     this.options.logger.warn('latch restored after a refused clear', { level: latch.level, source: latch.source, requestedBy: request.requestedBy });
-    const description = describeChange(`latch restored: a rollback must stay latched while "${request.reason}" was clearing it`, request.requestedBy);
-    await this.putLatch(session, { ...latch, active: true }, afterVersion, description, request.requestedBy);
+    const restored = `latch restored: a rollback must stay latched while "${request.reason}" was clearing it`;
+    await this.putLatch(session, { ...latch, active: true }, afterVersion, describeChange(restored, request.requestedBy), (other) =>
+      describeChange(`${restored} (merged with a concurrent rollback by ${other})`, request.requestedBy),
+    );
   }
 
   /**
    * After a rollback's writes: reads flag and traffic again and writes them down while the latch is
    * still active. Once the latch is cleared it stops, since a write after a clear is legitimate.
    */
-  private async holdDown(session: StoreSession, request: RollbackRequest): Promise<boolean> {
+  private async holdDown(session: StoreSession, request: RollbackRequest): Promise<{ verified: boolean; state: StoreSnapshot }> {
     const description = describeChange(`rollback level ${request.level}: ${request.reason} (written again: a change landed after the rollback)`, request.source);
     for (let round = 0; ; round += 1) {
-      const now = await session.read();
-      if (!now.config.rollback.active) return true;
-      const repairs = writesDownTo(now.config, now.config.rollback);
-      if (repairs.length === 0) return true;
+      const state = await session.read();
+      if (!state.config.rollback.active) return { verified: true, state };
+      const repairs = writesDownTo(state.config, state.config.rollback);
+      if (repairs.length === 0) return { verified: true, state };
       if (round >= this.maxRounds || !session.withinBudget) {
         this.options.logger.error('could not confirm the rollback values', { rounds: round, pending: repairs.map((r) => r.name), source: request.source });
-        return false;
+        return { verified: false, state };
       }
       this.options.logger.warn('a write landed after the rollback; writing its values again', { pending: repairs.map((r) => r.name) });
       for (const write of repairs) await session.put(write, description);
