@@ -128,7 +128,7 @@ export function createAdminApp(deps: AdminAppDependencies) {
     'POST /admin/rollback': async (event, requestId) => {
       const { level, reason } = body(event, RollbackRequestSchema);
       const caller = callerIdentityOf(event);
-      const result = await latch.rollBack({ level, reason, source: `manual: ${caller}`, origin: 'manual', at: now().toISOString() });
+      const result = await latch.rollBack({ level, reason, source: `manual: ${caller}`, origin: 'manual', at: now().toISOString(), requestedBy: caller });
       if (result.action === 'already-rolled-back') return answer(requestId, [], { message: 'a rollback is already in effect; nothing was changed' }, result.state);
       logger.info('manual rollback', { requestId, caller, level: result.latch.level, parameters: result.changed.map((c) => c.parameter) });
       return answer(requestId, result.changed, {}, result.state);

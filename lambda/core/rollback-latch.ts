@@ -221,9 +221,9 @@ export class RollbackLatch {
       return { action: 'already-rolled-back', latch: plan.latch, state: before };
     }
 
-    const description = describeChange(`rollback level ${request.level}: ${request.reason}`, request.source);
+    const description = describeChange(`rollback level ${request.level}: ${request.reason}`, request.requestedBy ?? request.source);
     const { latch } = await this.putLatch(session, plan.latch, before.versions[LATCH] ?? 0, description, (other) =>
-      describeChange(`rollback level ${request.level}: ${request.reason} (merged with a concurrent rollback by ${other})`, request.source),
+      describeChange(`rollback level ${request.level}: ${request.reason} (merged with a concurrent rollback by ${other})`, request.requestedBy ?? request.source),
     );
     for (const write of rollbackValueWrites(latch)) await session.put(write, description);
     const { verified, state } = await this.holdDown(session, request);
@@ -353,7 +353,7 @@ export class RollbackLatch {
    * still active. Once the latch is cleared it stops, since a write after a clear is legitimate.
    */
   private async holdDown(session: StoreSession, request: RollbackRequest): Promise<{ verified: boolean; state: StoreSnapshot }> {
-    const description = describeChange(`rollback level ${request.level}: ${request.reason} (written again: a change landed after the rollback)`, request.source);
+    const description = describeChange(`rollback level ${request.level}: ${request.reason} (written again: a change landed after the rollback)`, request.requestedBy ?? request.source);
     for (let round = 0; ; round += 1) {
       const state = await session.read();
       if (!state.config.rollback.active) return { verified: true, state };

@@ -15,6 +15,11 @@ export interface RollbackRequest {
   /** The category `RollbackExecuted` counts it under. */
   readonly origin: RollbackSource;
   readonly at: string;
+  /**
+   * Who the audit trail names for each write.
+   * @default - the source
+   */
+  readonly requestedBy?: string;
 }
 
 export interface ParameterWrite {
