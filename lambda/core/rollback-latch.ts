@@ -3,6 +3,7 @@ import { PARAMETER, type ParsedConfig, type RollbackState } from '../shared/rout
 import { describeChange, type ParameterVersion } from './audit';
 import { ConflictError, UnavailableError } from './http-errors';
 import { assertLatchAllows, parameterWriteOf, planWideningRepair, widensExposure, type AdminChange } from './latch';
+import { clearNotice, rollbackNotice, type Notice } from './rollback-notices';
 import {
   latchWrittenMeanwhile,
   mergeLatches,
@@ -131,6 +132,12 @@ export interface GuardedWriteRequest {
   readonly requestedBy: string;
 }
 
+export interface WriteResult {
+  readonly changed: readonly Changed[];
+  /** The store as read after the writes, when a widening write read it to check for a rollback. */
+  readonly state?: StoreSnapshot;
+}
+
 /** One operation's store calls: tracks what it wrote and turns store failures into 503s that say so. */
 class StoreSession {
   readonly changed: Changed[] = [];
@@ -230,7 +237,7 @@ export class RollbackLatch {
 
     this.options.emit([{ metric: METRICS.rollbackExecuted, value: 1, dimensionValue: String(latch.level), secondDimensionValue: request.origin }]);
     logger.warn('rollback executed', { level: latch.level, source: request.source, origin: request.origin, written: session.changed.map((c) => c.parameter), verified });
-    await this.publish('rollback notification failed', ...this.rollbackNotice(request, latch, session.changed, verified));
+    await this.publish('rollback notification failed', rollbackNotice(this.options.environment, request, latch, session.changed, verified));
     return { action: 'rolled-back', latch, changed: session.changed, verified, state };
   }
 
@@ -272,7 +279,7 @@ export class RollbackLatch {
 
     this.options.emit([{ metric: METRICS.rollbackExecuted, value: 1, dimensionValue: CLEAR_LEVEL, secondDimensionValue: request.origin }]);
     this.options.logger.warn('rollback latch cleared', { level: plan.latch.level, requestedBy: request.requestedBy, forced: request.force, written: session.changed.map((c) => c.parameter) });
-    await this.publish('clear notification failed', ...this.clearNotice(request, plan.latch, before.config, forcedNote));
+    await this.publish('clear notification failed', clearNotice(this.options.environment, request, plan.latch, before.config, forcedNote, this.now()));
     return { action: 'cleared', latch: plan.cleared, changed: session.changed, forced: request.force };
   }
 
@@ -281,7 +288,7 @@ export class RollbackLatch {
    * afterwards that no rollback latched meanwhile; if one did, writes the rollback's values and
    * answers 409.
    */
-  async write(request: GuardedWriteRequest): Promise<{ readonly changed: readonly Changed[]; /** The store as read after the writes, when it was. */ readonly state?: StoreSnapshot }> {
+  async write(request: GuardedWriteRequest): Promise<WriteResult> {
     const session = this.session();
     const before = await session.read();
     for (const change of request.changes) assertLatchAllows(change, before.config);
@@ -403,7 +410,7 @@ export class RollbackLatch {
     return this.options.alarms;
   }
 
-  private async publish(failure: string, subject: string, message: string): Promise<void> {
+  private async publish(failure: string, { subject, message }: Notice): Promise<void> {
     try {
       await this.options.notify(subject, message);
     } catch (error) {
@@ -411,46 +418,6 @@ export class RollbackLatch {
     }
   }
 
-  private rollbackNotice(request: RollbackRequest, latch: RollbackState, changed: readonly Changed[], verified: boolean): [string, string] {
-    const { environment } = this.options;
-    const previous = latch.previous;
-    return [
-      `Hybrid Routing ${environment}: rollback level ${latch.level} (${request.source})`,
-      [
-        `Hybrid routing in ${environment} was rolled back at ${request.at}.`,
-        `Why: ${request.reason}`,
-        `What changed: ${[...new Set(changed.map((c) => c.parameter))].join(', ')}.`,
-        `Before: hybrid routing ${previous?.hybridEnabled ? 'on' : 'off'} at ${previous?.trafficPercentage ?? 0}% of callers.`,
-        `Now: the rollback latch is set (level ${latch.level}${latch.source !== request.source ? `, merged with the rollback by ${latch.source}` : ''}); every request takes the control path (MCP only).`,
-        ...(verified ? [] : ['WARNING: flag and traffic could not be confirmed at the rollback values; check them with "hybrid-routing status".']),
-        '',
-        'When the cause is fixed and the rollback alarms are OK, clear the latch and ramp up again:',
-        `  hybrid-routing --env ${environment} rollback clear --reason "<what was fixed>"`,
-        `  hybrid-routing --env ${environment} flag enable --reason "<why>"`,
-        `  hybrid-routing --env ${environment} traffic set 5 --reason "<why>"`,
-        'Clearing the latch restores nothing by itself.',
-      ].join('\n'),
-    ];
-  }
-
-  private clearNotice(request: ClearRequest, latch: RollbackState, config: StoreSnapshot['config'], forcedNote: string | undefined): [string, string] {
-    const { environment } = this.options;
-    const level = latch.level ?? 2;
-    const flag = false;
-    const traffic = level >= 2 ? 0 : config.trafficPercentage;
-    return [
-      `Hybrid Routing ${environment}: rollback latch cleared${request.force ? ' by force' : ''} (${request.requestedBy})`,
-      [
-        `The rollback latch of hybrid routing in ${environment} was cleared at ${this.now().toISOString()} by ${request.requestedBy}.`,
-        `Why: ${request.reason}`,
-        ...(forcedNote ? [`FORCED: the alarm check was skipped (${forcedNote}).`] : []),
-        `The latch was level ${latch.level ?? 'unknown'}, set by ${latch.source || 'unknown'} at ${latch.at ?? 'an unknown time'}: ${latch.reason}`,
-        `Now: hybrid routing ${flag ? 'on' : 'off'}, traffic ${traffic}%. The clear restores nothing; hybrid traffic returns only through a new write or ramp:`,
-        `  hybrid-routing --env ${environment} flag enable --reason "<why>"`,
-        `  hybrid-routing --env ${environment} traffic set 5 --reason "<why>"`,
-      ].join('\n'),
-    ];
-  }
 }
 
 /** Whether the latch was written, or is active, since `before` was read. */

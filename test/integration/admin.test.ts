@@ -246,7 +246,7 @@ describe('admin: clearing while an alarm holds the rollback', () => {
     expect(audit.json.entries[0]).toMatchObject({ parameter: 'rollback/state', reason: `latch cleared by force (while ${errorRate} in ALARM): false alarm, metric bug`, who: ALICE });
     expect(world.sns.published).toHaveLength(1);
     expect(world.sns.published[0]).toMatchObject({ topicArn: TOPIC_ARN, subject: `Hybrid Routing dev: rollback latch cleared by force (${ALICE})`.slice(0, 100) });
-    expect(world.sns.published[0]!.message).toContain(`FORCED: the alarm check was skipped (while ${errorRate} in ALARM).`);
+    expect(world.sns.published[0]!.message).toContain(`FORCED: cleared without waiting for the rollback alarms (while ${errorRate} in ALARM).`);
     expect(world.sns.published[0]!.message).toContain('Now: hybrid routing off, traffic 0%. The clear restores nothing');
   });
 
