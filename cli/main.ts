@@ -222,12 +222,17 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     .argument('[action]', '"clear" to clear the latch; it restores nothing')
     .addOption(new Option('--level <level>', 'rollback level').choices(['1', '2']).default('2'))
     .requiredOption('--reason <text>', 'why (recorded in the audit trail)')
-    .action(async (action: string | undefined, options: { level: string; reason: string }) => {
+    .option('--force', 'with "clear": clear even while a rollback alarm is in ALARM (recorded in the audit trail)')
+    .action(async (action: string | undefined, options: { level: string; reason: string; force?: boolean }) => {
       if (action !== undefined && action !== 'clear') {
         io.stderr(`error: unknown rollback action "${action}"; the only one is "clear"`);
         throw new ExitWith(EXIT.usage);
       }
-      if (action === 'clear') return printChange(await send('DELETE', 'admin/rollback', { reason: options.reason }));
+      if (options.force && action !== 'clear') {
+        io.stderr('error: --force only applies to "rollback clear"');
+        throw new ExitWith(EXIT.usage);
+      }
+      if (action === 'clear') return printChange(await send('DELETE', 'admin/rollback', { reason: options.reason, ...(options.force ? { force: true } : {}) }));
       printChange(await send('POST', 'admin/rollback', { level: Number(options.level), reason: options.reason }));
     });
 

@@ -33,13 +33,13 @@ export class HybridRoutingStack extends Stack {
     this.configStore = new ConfigStore(this, 'ConfigStore', { environmentName });
     this.routerApi = new RouterApi(this, 'RouterApi', { environmentName, config, configStore: this.configStore });
     this.healthChecks = new HealthChecks(this, 'HealthChecks', { environmentName, config, configStore: this.configStore });
-    this.adminApi = new AdminApi(this, 'AdminApi', { environmentName, config, configStore: this.configStore, api: this.routerApi.api });
     this.notifications = new Notifications(this, 'Notifications', {
       environmentName,
       emails: config.notifications.emails,
       forwardTo: config.notifications.forwardTo,
       logRetention: config.logRetentionDays,
     });
+    this.adminApi = new AdminApi(this, 'AdminApi', { environmentName, config, configStore: this.configStore, api: this.routerApi.api, topic: this.notifications.topic });
     this.rollback = new Rollback(this, 'Rollback', { environmentName, config, configStore: this.configStore, topic: this.notifications.topic });
     const { routerFunction } = this.routerApi;
     this.monitoring = new Monitoring(this, 'Monitoring', {

@@ -1,4 +1,6 @@
 import type { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
+import { paginateGetParametersByPath, type SSMClient } from '@aws-sdk/client-ssm';
+import type { StoreSnapshot } from '../core/rollback-latch';
 import { CONTROL_CONFIG, parseRoutingConfig, type ParsedConfig, type RoutingConfig } from '../shared/routing-config';
 
 /**
@@ -138,4 +140,23 @@ export async function readConfigNow(provider: SSMProvider, path: string): Promis
   const raw = (await provider.getMultiple(path, { recursive: true, forceFetch: true })) ?? {};
   const values = asStrings(raw as Record<string, unknown>);
   return { ...parseRoutingConfig(values), values };
+}
+
+/**
+ * Reads the whole path now with the SDK, paginated, keeping each parameter's raw value and version:
+ * what the writers of the latch, flag and traffic need to notice writes they did not see
+ * (`lambda/core/rollback-latch.ts`). Names are relative to `path`. Throws when SSM cannot be read.
+ */
+export async function readVersionedConfig(client: SSMClient, path: string): Promise<StoreSnapshot> {
+  const values: Record<string, string> = {};
+  const versions: Record<string, number> = {};
+  for await (const page of paginateGetParametersByPath({ client, pageSize: 10 }, { Path: path, Recursive: true })) {
+    for (const parameter of page.Parameters ?? []) {
+      if (!parameter.Name?.startsWith(`${path}/`) || parameter.Value === undefined) continue;
+      const name = parameter.Name.slice(path.length + 1);
+      values[name] = parameter.Value;
+      versions[name] = parameter.Version ?? 0;
+    }
+  }
+  return { ...parseRoutingConfig(values), values, versions };
 }

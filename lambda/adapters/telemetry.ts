@@ -20,20 +20,21 @@ export function createTelemetry(service: string, environment: string): Telemetry
 }
 
 /**
- * Emits `points` as EMF, one document per extra-dimension value, since a document's
+ * Emits `points` as EMF, one document per set of extra-dimension values, since a document's
  * dimensions apply to all of its metrics.
  */
 export function publishMetrics(metrics: Metrics, points: readonly MetricPoint[]): void {
   const groups = new Map<string, MetricPoint[]>();
   for (const point of points) {
-    const key = point.metric.dimension ? `${point.metric.dimension}=${point.dimensionValue ?? ''}` : '';
+    const key = extraDimensionsOf(point)
+      .map(([name, value]) => `${name}=${value}`)
+      .join(',');
     const group = groups.get(key);
     if (group) group.push(point);
     else groups.set(key, [point]);
   }
   for (const group of groups.values()) {
-    const first = group[0];
-    if (first?.metric.dimension && first.dimensionValue) metrics.addDimension(first.metric.dimension, first.dimensionValue);
+    for (const [name, value] of extraDimensionsOf(group[0]!)) metrics.addDimension(name, value);
     for (const point of group) {
       metrics.addMetric(
         point.metric.name,
@@ -44,4 +45,11 @@ export function publishMetrics(metrics: Metrics, points: readonly MetricPoint[])
     }
     metrics.publishStoredMetrics();
   }
+}
+
+function extraDimensionsOf(point: MetricPoint): [string, string][] {
+  const dimensions: [string, string][] = [];
+  if (point.metric.dimension && point.dimensionValue) dimensions.push([point.metric.dimension, point.dimensionValue]);
+  if (point.metric.secondDimension && point.secondDimensionValue) dimensions.push([point.metric.secondDimension, point.secondDimensionValue]);
+  return dimensions;
 }

@@ -1,16 +1,16 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { callerIdentityOf, jsonResponse, routeRequests, type RouteHandler } from '../adapters/http';
-import { ParameterWriteError, type ParameterWriter } from '../adapters/parameter-writer';
 import { auditTrail, describeChange, type ParameterVersion } from '../core/audit';
 import { healthView } from '../core/health';
-import { ConflictError, NotFoundError, UnavailableError, ValidationError } from '../core/http-errors';
-import { assertLatchAllows, widensExposure, type AdminChange } from '../core/latch';
+import { NotFoundError, UnavailableError, ValidationError } from '../core/http-errors';
+import type { AdminChange } from '../core/latch';
 import { parseJsonBody } from '../core/request-body';
-import { planRollback } from '../core/rollback';
+import { STORE_RETRY_SECONDS, type Changed, type LatchStore, type RollbackLatch } from '../core/rollback-latch';
 import {
   AUDIT_DEFAULT_LIMIT,
   AUDIT_MAX_LIMIT,
+  ClearLatchSchema,
   FEATURE_FLAGS,
   FlagChangeSchema,
   ModeChangeSchema,
@@ -19,22 +19,18 @@ import {
   RollbackRequestSchema,
   TrafficChangeSchema,
 } from '../shared/admin-api';
-import { CLEAR_ROLLBACK_STATE, PARAMETER, healthParameter, type ParsedConfig } from '../shared/routing-config';
+import { PARAMETER, healthParameter, type ParsedConfig } from '../shared/routing-config';
 import { COMPONENTS } from '../shared/vocabulary';
 
 /** Admin bodies are small; anything near this size is not an admin request. */
 const MAX_ADMIN_BODY_BYTES = 64 * 1024;
-const STORE_UNAVAILABLE_RETRY_SECONDS = 5;
 
 export interface AdminAppDependencies {
   readonly environment: string;
-  /** The environment's parameter path, e.g. `/hybrid-routing/prod`. */
-  readonly path: string;
-  /** A fresh, uncached read of the whole path. */
-  readonly readConfig: () => Promise<ParsedConfig>;
-  /** Every stored version of one parameter (absolute name); empty when it does not exist. */
-  readonly readHistory: (name: string) => Promise<ParameterVersion[]>;
-  readonly writer: ParameterWriter;
+  /** The environment's configuration store: fresh reads, writes, history. */
+  readonly store: LatchStore;
+  /** Rollback, clear and guarded writes, shared with the rollback function and the ramp. */
+  readonly latch: RollbackLatch;
   readonly logger: Logger;
   readonly healthPeriodMs: number;
   readonly now?: () => Date;
@@ -46,33 +42,27 @@ export interface AdminAppDependencies {
  * every answer is the new state. Rollback wins: while the latch is set, widening writes get 409.
  */
 export function createAdminApp(deps: AdminAppDependencies) {
-  const { logger, path } = deps;
+  const { logger, store, latch } = deps;
   const now = deps.now ?? (() => new Date());
-  const absolute = (name: string) => `${path}/${name}`;
 
   const read = async (): Promise<ParsedConfig> => {
     try {
-      return await deps.readConfig();
+      return await store.read();
     } catch (error) {
       logger.error('configuration store read failed', { errorName: error instanceof Error ? error.name : typeof error });
-      throw new UnavailableError('the configuration store cannot be read; nothing was changed', STORE_UNAVAILABLE_RETRY_SECONDS);
+      throw new UnavailableError('the configuration store cannot be read; nothing was changed', STORE_RETRY_SECONDS);
     }
   };
 
-  /** Writes in order and stops at the first failure, so nothing after it changes. */
-  const write = async (writes: readonly { name: string; value: string }[], reason: string, caller: string) => {
-    const done: { parameter: string; version: number }[] = [];
-    for (const { name, value } of writes) {
-      try {
-        done.push({ parameter: name, version: await deps.writer.put(absolute(name), value, describeChange(reason, caller)) });
-      } catch (error) {
-        if (!(error instanceof ParameterWriteError)) throw error;
-        logger.error('configuration write failed', { parameter: name, errorName: error.errorName, written: done.map((d) => d.parameter) });
-        const written = done.length > 0 ? `; already written: ${done.map((d) => d.parameter).join(', ')}` : '';
-        throw new UnavailableError(`could not write ${name} (${error.errorName}); nothing after it was changed${written}`, STORE_UNAVAILABLE_RETRY_SECONDS);
-      }
+  /** A write the latch does not guard (policy, breaker epoch); 503 when it fails. */
+  const write = async (name: string, value: string, description: string): Promise<Changed[]> => {
+    try {
+      return [{ parameter: name, version: await store.put(name, value, description) }];
+    } catch (error) {
+      const errorName = error instanceof Error ? ((error as { errorName?: string }).errorName ?? error.name) : typeof error;
+      logger.error('configuration write failed', { parameter: name, errorName });
+      throw new UnavailableError(`could not write ${name} (${errorName}); nothing was changed`, STORE_RETRY_SECONDS);
     }
-    return done;
   };
 
   const state = (parsed: ParsedConfig) => {
@@ -92,29 +82,16 @@ export function createAdminApp(deps: AdminAppDependencies) {
     };
   };
 
-  /** Answers a completed change with the state as now stored. */
-  const answer = async (requestId: string, changed: { parameter: string; version: number }[], extra: Record<string, unknown> = {}) =>
-    jsonResponse(200, { requestId, changed, ...extra, state: state(await read()) }, requestId);
+  /** Answers a completed change with the state as now stored: as read after the writes, or read now. */
+  const answer = async (requestId: string, changed: readonly Changed[], extra: Record<string, unknown> = {}, stored?: ParsedConfig) =>
+    jsonResponse(200, { requestId, changed, ...extra, state: state(stored ?? (await read())) }, requestId);
 
-  /**
-   * A widening write races a rollback: both read, the rollback sets the latch, then this write
-   * lands. Re-reading after the write catches that, and the write is undone so rollback wins.
-   */
-  const guardedChange = async (event: APIGatewayProxyEvent, requestId: string, change: AdminChange, name: string, value: string, reason: string) => {
+  /** Rollback wins (DESIGN §6): the latch refuses or undoes a write that widens exposure. */
+  const guardedChange = async (event: APIGatewayProxyEvent, requestId: string, change: AdminChange, reason: string) => {
     const caller = callerIdentityOf(event);
-    const before = await read();
-    assertLatchAllows(change, before.config);
-    const changed = await write([{ name, value }], reason, caller);
-    if (widensExposure(change, before.config)) {
-      const after = await read();
-      if (after.config.rollback.active) {
-        const previous = change.kind === 'traffic' ? String(before.config.trafficPercentage) : change.kind === 'flag' ? String(before.config.hybridEnabled) : before.config.mode;
-        await write([{ name, value: previous }], `reverted: a rollback latched while "${reason}" was being written`, caller);
-        throw new ConflictError(`a rollback latched while this change was written (${after.config.rollback.reason}); it was reverted`);
-      }
-    }
+    const { changed, state: stored } = await latch.write({ changes: [change], reason, requestedBy: caller });
     logger.info('configuration changed', { requestId, caller, parameters: changed.map((c) => c.parameter) });
-    return answer(requestId, changed);
+    return answer(requestId, changed, {}, stored);
   };
 
   const body = <S extends Parameters<typeof parseJsonBody>[2]>(event: APIGatewayProxyEvent, schema: S) =>
@@ -125,7 +102,7 @@ export function createAdminApp(deps: AdminAppDependencies) {
 
     'PUT /admin/traffic': async (event, requestId) => {
       const { percentage, reason } = body(event, TrafficChangeSchema);
-      return guardedChange(event, requestId, { kind: 'traffic', percentage }, PARAMETER.trafficPercentage, String(percentage), reason);
+      return guardedChange(event, requestId, { kind: 'traffic', percentage }, reason);
     },
 
     'PUT /admin/feature-flags/{flag}': async (event, requestId) => {
@@ -134,43 +111,44 @@ export function createAdminApp(deps: AdminAppDependencies) {
         throw new NotFoundError(`no feature flag "${flag}"; flags are ${FEATURE_FLAGS.join(', ')}`);
       }
       const { enabled, reason } = body(event, FlagChangeSchema);
-      return guardedChange(event, requestId, { kind: 'flag', enabled }, PARAMETER.hybridRoutingFlag, String(enabled), reason);
+      return guardedChange(event, requestId, { kind: 'flag', enabled }, reason);
     },
 
     'PUT /admin/routing/mode': async (event, requestId) => {
       const { mode, reason } = body(event, ModeChangeSchema);
-      return guardedChange(event, requestId, { kind: 'mode', mode }, PARAMETER.routingMode, mode, reason);
+      return guardedChange(event, requestId, { kind: 'mode', mode }, reason);
     },
 
     'PUT /admin/routing/policy': async (event, requestId) => {
       const { policy, reason } = body(event, PolicyChangeSchema);
       await read();
-      const changed = await write([{ name: PARAMETER.routingPolicy, value: JSON.stringify(policy) }], reason, callerIdentityOf(event));
-      return answer(requestId, changed);
+      return answer(requestId, await write(PARAMETER.routingPolicy, JSON.stringify(policy), describeChange(reason, callerIdentityOf(event))));
     },
 
     'POST /admin/rollback': async (event, requestId) => {
       const { level, reason } = body(event, RollbackRequestSchema);
       const caller = callerIdentityOf(event);
-      const plan = planRollback((await read()).config, { level, reason, source: `manual: ${caller}`, at: now().toISOString() });
-      if (plan.kind === 'already-rolled-back') return answer(requestId, [], { message: 'a rollback is already in effect; nothing was changed' });
-      const changed = await write(plan.writes, `rollback level ${level}: ${reason}`, caller);
-      logger.info('manual rollback', { requestId, caller, level, parameters: changed.map((c) => c.parameter) });
-      return answer(requestId, changed);
+      const result = await latch.rollBack({ level, reason, source: `manual: ${caller}`, origin: 'manual', at: now().toISOString(), requestedBy: caller });
+      if (result.action === 'already-rolled-back') return answer(requestId, [], { message: 'a rollback is already in effect; nothing was changed' }, result.state);
+      logger.info('manual rollback', { requestId, caller, level: result.latch.level, parameters: result.changed.map((c) => c.parameter) });
+      return answer(requestId, result.changed, {}, result.state);
     },
 
     'DELETE /admin/rollback': async (event, requestId) => {
-      const { reason } = body(event, ReasonOnlySchema);
-      const { config } = await read();
-      if (!config.rollback.active) return answer(requestId, [], { message: 'the rollback latch is not active; nothing was changed' });
-      const changed = await write([{ name: PARAMETER.rollbackState, value: JSON.stringify(CLEAR_ROLLBACK_STATE) }], `latch cleared: ${reason}`, callerIdentityOf(event));
-      return answer(requestId, changed, { message: 'the latch is clear; flag and traffic are as they were: raise them when ready' });
+      const { reason, force } = body(event, ClearLatchSchema);
+      const caller = callerIdentityOf(event);
+      const result = await latch.clear({ reason, requestedBy: caller, force: force ?? false, origin: 'manual' });
+      if (result.action === 'not-latched') return answer(requestId, [], { message: 'the rollback latch is not active; nothing was changed' });
+      logger.info('latch cleared', { requestId, caller, forced: result.forced });
+      return answer(requestId, result.changed, {
+        message: `the latch is clear${result.forced ? ' (forced)' : ''}; flag and traffic stay where the rollback put them: raise them when ready`,
+      });
     },
 
     'POST /admin/circuit-breakers/reset': async (event, requestId) => {
       const { reason } = body(event, ReasonOnlySchema);
       const { config } = await read();
-      const changed = await write([{ name: PARAMETER.breakerEpoch, value: String(config.breakerEpoch + 1) }], `circuit breakers reset: ${reason}`, callerIdentityOf(event));
+      const changed = await write(PARAMETER.breakerEpoch, String(config.breakerEpoch + 1), describeChange(`circuit breakers reset: ${reason}`, callerIdentityOf(event)));
       return answer(requestId, changed, { message: 'every router closes its breakers at its next configuration read' });
     },
 
@@ -184,15 +162,14 @@ export function createAdminApp(deps: AdminAppDependencies) {
         throw new ValidationError('include may only be "health"', [{ path: 'include', message: `got "${query.include}"` }]);
       }
       const names = [...Object.values(PARAMETER), ...(query.include === 'health' ? COMPONENTS.map(healthParameter) : [])];
-      let histories: ParameterVersion[][];
+      let histories: (readonly ParameterVersion[])[];
       try {
-        histories = await Promise.all(names.map((name) => deps.readHistory(absolute(name))));
+        histories = await Promise.all(names.map((name) => store.history(name)));
       } catch (error) {
         logger.error('parameter history read failed', { errorName: error instanceof Error ? error.name : typeof error });
-        throw new UnavailableError('the parameter history cannot be read', STORE_UNAVAILABLE_RETRY_SECONDS);
+        throw new UnavailableError('the parameter history cannot be read', STORE_RETRY_SECONDS);
       }
-      const relative = histories.map((history) => history.map((v) => ({ ...v, name: v.name.slice(path.length + 1) })));
-      return jsonResponse(200, { requestId, entries: auditTrail(relative, limit) }, requestId);
+      return jsonResponse(200, { requestId, entries: auditTrail(histories, limit) }, requestId);
     },
   };
 

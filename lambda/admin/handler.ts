@@ -1,48 +1,41 @@
-import { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
-import { SSMClient, paginateGetParameterHistory } from '@aws-sdk/client-ssm';
-import { readConfigNow } from '../adapters/config-source';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { rollbackAlarmStates } from '../adapters/alarm-states';
 import { numberEnv, requireEnv } from '../adapters/environment';
+import { topicNotifier } from '../adapters/notifier';
 import { ParameterWriter } from '../adapters/parameter-writer';
-import { createTelemetry } from '../adapters/telemetry';
-import type { ParameterVersion } from '../core/audit';
+import { createParameterStore } from '../adapters/parameter-store';
+import { createTelemetry, publishMetrics } from '../adapters/telemetry';
+import { RollbackLatch } from '../core/rollback-latch';
 import { SERVICE } from '../shared/metric-catalog';
 import { createAdminApp } from './admin-app';
 
-// Module scope: built once per container.
+// Module scope: built once per container. One attempt per call and a deadline on each: the
+// project's own retries (ParameterWriter, the latch's repairs) are the only ones, inside the 29 s
+// the API allows.
 const environment = requireEnv('ENVIRONMENT');
 const path = requireEnv('CONFIG_PATH');
-const { logger } = createTelemetry(SERVICE.admin, environment);
-const ssm = new SSMClient({});
-const parameters = new SSMProvider({ awsSdkV3Client: ssm });
-
-async function readHistory(name: string): Promise<ParameterVersion[]> {
-  const versions: ParameterVersion[] = [];
-  try {
-    for await (const page of paginateGetParameterHistory({ client: ssm, pageSize: 50 }, { Name: name })) {
-      for (const v of page.Parameters ?? []) {
-        versions.push({
-          name,
-          version: v.Version ?? 0,
-          value: v.Value ?? '',
-          description: v.Description ?? '',
-          modifiedAt: v.LastModifiedDate ?? new Date(0),
-          modifiedBy: v.LastModifiedUser ?? 'unknown',
-        });
-      }
-    }
-  } catch (error) {
-    if (error instanceof Error && error.name === 'ParameterNotFound') return [];
-    throw error;
-  }
-  return versions;
-}
+const topicArn = requireEnv('TOPIC_ARN');
+const { logger, metrics } = createTelemetry(SERVICE.admin, environment);
+const requestHandler = () => new NodeHttpHandler({ connectionTimeout: 1_000, requestTimeout: 3_000, throwOnRequestTimeout: true });
+const ssm = new SSMClient({ maxAttempts: 1, requestHandler: requestHandler() });
+const sns = new SNSClient({ maxAttempts: 1, requestHandler: requestHandler() });
+const cloudwatch = new CloudWatchClient({ maxAttempts: 1, requestHandler: requestHandler() });
+const store = createParameterStore({ client: ssm, path, writer: new ParameterWriter(ssm) });
 
 export const handler = createAdminApp({
   environment,
-  path,
-  readConfig: () => readConfigNow(parameters, path),
-  readHistory,
-  writer: new ParameterWriter(ssm),
+  store,
+  latch: new RollbackLatch({
+    environment,
+    store,
+    alarms: rollbackAlarmStates(cloudwatch, environment, 2_000),
+    notify: topicNotifier(sns, topicArn, 3_000),
+    emit: (points) => publishMetrics(metrics, points),
+    logger,
+  }),
   logger,
   healthPeriodMs: numberEnv('HEALTH_CHECK_PERIOD_SECONDS', 60) * 1000,
 });

@@ -1,6 +1,7 @@
-import type { RoutingConfig } from '../shared/routing-config';
+import { PARAMETER, type RoutingConfig } from '../shared/routing-config';
 import type { RoutingMode } from '../shared/vocabulary';
 import { ConflictError } from './http-errors';
+import { heldLevel, writesDownTo, type ParameterWrite } from './rollback';
 
 export type AdminChange =
   | { readonly kind: 'traffic'; readonly percentage: number }
@@ -32,4 +33,36 @@ export function assertLatchAllows(change: AdminChange, config: RoutingConfig): v
   throw new ConflictError(
     `the rollback latch is active (level ${level}, by ${source || 'unknown'} at ${at ?? 'unknown time'}: ${reason}); ${CLEAR_HINT}`,
   );
+}
+
+/** The parameter a change writes, and the value. */
+export function parameterWriteOf(change: AdminChange): ParameterWrite {
+  switch (change.kind) {
+    case 'traffic':
+      return { name: PARAMETER.trafficPercentage, value: String(change.percentage) };
+    case 'flag':
+      return { name: PARAMETER.hybridRoutingFlag, value: String(change.enabled) };
+    case 'mode':
+      return { name: PARAMETER.routingMode, value: change.mode };
+  }
+}
+
+/**
+ * What a widening write re-writes when it finds, after writing, that a rollback latched since its
+ * read (DESIGN §6 invariant 2): the rollback's values from the latest latch record (a clear keeps
+ * the level), never its own earlier read of them, so flag off and, from level 2, traffic 0. What a
+ * rollback does not own it takes back to its earlier read, and only while its own value is still
+ * there: traffic under a level-1 latch, and the mode.
+ */
+export function planWideningRepair(changes: readonly AdminChange[], before: RoutingConfig, after: RoutingConfig): ParameterWrite[] {
+  const writes = writesDownTo(after, after.rollback);
+  for (const change of changes) {
+    if (change.kind === 'traffic' && heldLevel(after.rollback) < 2 && after.trafficPercentage === change.percentage && change.percentage > before.trafficPercentage) {
+      writes.push({ name: PARAMETER.trafficPercentage, value: String(before.trafficPercentage) });
+    }
+    if (change.kind === 'mode' && after.mode === change.mode && before.mode !== change.mode) {
+      writes.push({ name: PARAMETER.routingMode, value: before.mode });
+    }
+  }
+  return writes;
 }

@@ -18,7 +18,7 @@ const ManualEventSchema = z.object({
 });
 
 export type RollbackTrigger =
-  | { readonly kind: 'roll-back'; readonly level: 1 | 2; readonly reason: string; readonly source: string; readonly at: string }
+  | { readonly kind: 'roll-back'; readonly level: 1 | 2; readonly reason: string; readonly source: string; readonly origin: 'alarm' | 'manual'; readonly at: string }
   | { readonly kind: 'ignore'; readonly reason: string };
 
 /**
@@ -30,7 +30,7 @@ export function rollbackTrigger(event: unknown, levelOf: (alarmName: string) => 
   const manual = ManualEventSchema.safeParse(event);
   if (manual.success) {
     const { level, reason, requestedBy } = manual.data.manual;
-    return { kind: 'roll-back', level, reason, source: `manual: ${requestedBy ?? 'direct invocation'}`, at: now.toISOString() };
+    return { kind: 'roll-back', level, reason, source: `manual: ${requestedBy ?? 'direct invocation'}`, origin: 'manual', at: now.toISOString() };
   }
   const alarm = AlarmEventSchema.safeParse(event);
   if (!alarm.success) return { kind: 'ignore', reason: 'neither a CloudWatch alarm event nor a manual rollback request' };
@@ -43,6 +43,7 @@ export function rollbackTrigger(event: unknown, levelOf: (alarmName: string) => 
     level,
     reason: `alarm ${alarmName}: ${state.reason ?? 'threshold crossed'}`,
     source: `alarm: ${alarmName}`,
+    origin: 'alarm',
     at: now.toISOString(),
   };
 }

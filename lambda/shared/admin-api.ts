@@ -38,8 +38,16 @@ export const RollbackRequestSchema = z
   .object({ level: z.union([z.literal(1), z.literal(2)], { error: 'level must be 1 (flag off) or 2 (flag off and traffic 0)' }), reason })
   .strict();
 
-/** `DELETE /admin/rollback` and `POST /admin/circuit-breakers/reset`: a reason and nothing else. */
+/** `POST /admin/circuit-breakers/reset`: a reason and nothing else. */
 export const ReasonOnlySchema = z.object({ reason }).strict();
+
+/**
+ * `DELETE /admin/rollback`. `force` clears even while a rollback alarm is in ALARM or CloudWatch
+ * cannot say; the force is recorded in the audit trail and the notification.
+ */
+export const ClearLatchSchema = z
+  .object({ reason, force: z.boolean({ error: 'force must be true or false' }).optional() })
+  .strict();
 
 /** The feature flags `PUT /admin/feature-flags/{flag}` knows. */
 export const FEATURE_FLAGS = ['hybrid-routing'] as const;

@@ -26,6 +26,11 @@ export const alarmNameOf = (environment: string, id: AlarmId): string => `${alar
 /** The alarm on one dead-letter queue, by the queue's label (e.g. `rollback-failures`). */
 export const deadLetterAlarmNameOf = (environment: string, label: string): string => `${alarmNamePrefix(environment)}dead-letters-${label}`;
 
+/** The names of this environment's alarms that roll back: a latch clear is refused while one is in ALARM. */
+export function rollbackAlarmNames(environment: string): string[] {
+  return (Object.keys(ALARMS) as AlarmId[]).filter((id) => ALARMS[id].rollbackLevel !== null).map((id) => alarmNameOf(environment, id));
+}
+
 /** The rollback level an alarm of this environment triggers, or undefined for any other alarm. */
 export function rollbackLevelOf(environment: string, alarmName: string): 1 | 2 | undefined {
   for (const id of Object.keys(ALARMS) as AlarmId[]) {

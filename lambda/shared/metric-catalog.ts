@@ -7,12 +7,14 @@
 export const METRIC_NAMESPACE = 'HybridRouting';
 
 export type MetricUnitName = 'Count' | 'Milliseconds';
-export type ExtraDimension = 'Cohort' | 'Provider' | 'Component' | 'Level';
+export type ExtraDimension = 'Cohort' | 'Provider' | 'Component' | 'Level' | 'Source';
 
 export interface MetricDefinition {
   readonly name: string;
   readonly unit: MetricUnitName;
   readonly dimension?: ExtraDimension;
+  /** A second extra dimension, for the few metrics that need two (RollbackExecuted: Level and Source). */
+  readonly secondDimension?: ExtraDimension;
   /** One-second storage resolution, so alarms can use short periods. */
   readonly highResolution: boolean;
 }
@@ -41,7 +43,7 @@ export const METRICS = {
   piiDetected: define('PiiDetected', 'Count'),
   healthCheckSuccess: define('HealthCheckSuccess', 'Count', 'Component', true),
   healthCheckLatency: define('HealthCheckLatency', 'Milliseconds', 'Component'),
-  rollbackExecuted: define('RollbackExecuted', 'Count', 'Level'),
+  rollbackExecuted: { ...define('RollbackExecuted', 'Count', 'Level'), secondDimension: 'Source' },
   /** Parameters missing or unparseable at a fresh read (router) or a health-check run (health-check). */
   configProblems: define('ConfigProblems', 'Count'),
 } as const satisfies Record<string, MetricDefinition>;
@@ -59,4 +61,14 @@ export interface MetricPoint {
   readonly metric: MetricDefinition;
   readonly value: number;
   readonly dimensionValue?: string;
+  /** The value of its second extra dimension, if it has one. */
+  readonly secondDimensionValue?: string;
 }
+
+/**
+ * `RollbackExecuted` dimension values: `Level` is the level the latch reached (`1`, `2`, `3`) or
+ * `clear`; `Source` says who started it, as a category rather than a name.
+ */
+export const ROLLBACK_SOURCES = ['alarm', 'manual', 'ramp'] as const;
+export type RollbackSource = (typeof ROLLBACK_SOURCES)[number];
+export const CLEAR_LEVEL = 'clear';

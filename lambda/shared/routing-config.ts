@@ -130,7 +130,7 @@ export function resolvePolicy(input: RoutingPolicyInput): RoutingPolicy {
 export const RollbackStateSchema = z
   .object({
     active: z.boolean(),
-    level: z.union([z.literal(1), z.literal(2)]).nullable(),
+    level: z.union([z.literal(1), z.literal(2), z.literal(3)]).nullable(),
     reason: z.string(),
     source: z.string(),
     at: z.string().nullable(),
@@ -138,6 +138,10 @@ export const RollbackStateSchema = z
       .object({ hybridEnabled: z.boolean(), trafficPercentage: z.number().int().min(0).max(100) })
       .strict()
       .nullable(),
+    /** Level 3 (DESIGN §11): the router versions the `live` alias moved from and to. */
+    code: z.object({ from: z.string(), to: z.string() }).strict().optional(),
+    /** Set by a clear, which keeps the rest of the record; the ramp's hold-down counts from it. */
+    clearedAt: z.string().optional(),
   })
   .strict();
 export type RollbackState = z.infer<typeof RollbackStateSchema>;

@@ -1,9 +1,11 @@
-import { Duration } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import type * as z from 'zod/v4';
 import {
+  ClearLatchSchema,
   FlagChangeSchema,
   ModeChangeSchema,
   PolicyChangeSchema,
@@ -11,6 +13,7 @@ import {
   RollbackRequestSchema,
   TrafficChangeSchema,
 } from '../../lambda/shared/admin-api';
+import { alarmNamePrefix } from '../../lambda/shared/alarms';
 import type { EnvironmentConfig } from '../config/environment-config';
 import { acknowledgeWildcardResource } from '../nag';
 import { apiGatewaySchema } from './api-model';
@@ -23,18 +26,22 @@ export interface AdminApiProps {
   readonly configStore: ConfigStore;
   /** The API the `/admin` routes are added to; IAM auth is its default. */
   readonly api: apigw.RestApi;
+  /** Where manual rollbacks and latch clears are announced. */
+  readonly topic: sns.ITopic;
 }
 
 /**
  * The operators' controls: `/admin/*` on the API, served by an admin function with its own role,
- * which may write the environment's settings (never `health/*`) and read their history.
+ * which may write the environment's settings (never `health/*`) and read their history, read the
+ * states of this environment's alarms (a latch clear is refused while a rollback alarm is in
+ * ALARM), and announce rollbacks and clears on the notifications topic.
  */
 export class AdminApi extends Construct {
   readonly adminFunction: HybridFunction;
 
   constructor(scope: Construct, id: string, props: AdminApiProps) {
     super(scope, id);
-    const { api, config, configStore, environmentName } = props;
+    const { api, config, configStore, environmentName, topic } = props;
 
     this.adminFunction = new HybridFunction(this, 'AdminFunction', {
       entry: 'admin/handler.ts',
@@ -47,6 +54,7 @@ export class AdminApi extends Construct {
         ENVIRONMENT: environmentName,
         CONFIG_PATH: configStore.path,
         HEALTH_CHECK_PERIOD_SECONDS: String(config.healthCheck.rateMinutes * 60),
+        TOPIC_ARN: topic.topicArn,
       },
     });
     configStore.grantReadPath(this.adminFunction);
@@ -54,6 +62,16 @@ export class AdminApi extends Construct {
     const pathWildcard = configStore.parameterArn('*');
     this.adminFunction.addToRolePolicy(new iam.PolicyStatement({ actions: ['ssm:GetParameterHistory'], resources: [pathWildcard] }));
     acknowledgeWildcardResource(this.adminFunction, pathWildcard, `Reads the history of this environment's own parameters (${configStore.path}/*) for the audit trail; GetParameterHistory and the read grant share this one path.`);
+
+    // A clear reads the rollback alarms' states first; DescribeAlarms is scoped to this environment's alarms.
+    const alarms = Stack.of(this).formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: `${alarmNamePrefix(environmentName)}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    this.adminFunction.addToRolePolicy(new iam.PolicyStatement({ actions: ['cloudwatch:DescribeAlarms'], resources: [alarms] }));
+    acknowledgeWildcardResource(this.adminFunction, alarms, `Reads the states of this environment's own alarms (${alarmNamePrefix(environmentName)}*) before clearing the rollback latch.`);
+    topic.grantPublish(this.adminFunction);
+    Validations.of(this.adminFunction).acknowledge({
+      id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+      reason: "Publishing to the encrypted notifications topic needs the GenerateDataKey* family; the grant names only that topic's key.",
+    });
 
     const integration = new apigw.LambdaIntegration(this.adminFunction, { proxy: true });
     const validator = api.addRequestValidator('AdminBodyValidator', {
@@ -84,9 +102,8 @@ export class AdminApi extends Construct {
     routing.addResource('policy').addMethod('PUT', integration, withBody('PolicyChange', PolicyChangeSchema));
     const rollback = admin.addResource('rollback');
     rollback.addMethod('POST', integration, withBody('RollbackRequest', RollbackRequestSchema));
-    const reasonOnly = withBody('ReasonOnly', ReasonOnlySchema);
-    rollback.addMethod('DELETE', integration, reasonOnly);
-    admin.addResource('circuit-breakers').addResource('reset').addMethod('POST', integration, reasonOnly);
+    rollback.addMethod('DELETE', integration, withBody('ClearLatch', ClearLatchSchema));
+    admin.addResource('circuit-breakers').addResource('reset').addMethod('POST', integration, withBody('ReasonOnly', ReasonOnlySchema));
     admin.addResource('audit').addMethod('GET', integration, {
       requestParameters: { 'method.request.querystring.limit': false, 'method.request.querystring.include': false },
     });

@@ -4,7 +4,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { METRICS, SERVICE, type MetricDefinition } from '../../lambda/shared/metric-catalog';
+import { CLEAR_LEVEL, METRICS, SERVICE, type MetricDefinition } from '../../lambda/shared/metric-catalog';
 import { COMPONENTS, PROVIDERS } from '../../lambda/shared/vocabulary';
 import type { EnvironmentConfig } from '../config/environment-config';
 import type { MonitoringMetrics } from './monitoring-metrics';
@@ -131,8 +131,11 @@ class DashboardDrawing {
           width: 6,
         }),
         new cloudwatch.GraphWidget({
-          title: 'Rollbacks executed, and requests shed',
-          left: [1, 2].map((level) => m.metric(METRICS.rollbackExecuted, { dimensionValue: String(level), label: `rollback level ${level}` })),
+          title: 'Rollbacks and latch clears executed, and requests shed',
+          left: [
+            ...['1', '2'].map((level) => m.rollbacksExecuted(level, { label: `rollback level ${level}` })),
+            m.rollbacksExecuted(CLEAR_LEVEL, { label: 'latch cleared' }),
+          ],
           right: [m.metric(METRICS.shed, { label: 'shed (emergency-only)' })],
           width: 6,
         }),

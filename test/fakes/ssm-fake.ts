@@ -31,6 +31,43 @@ export interface InjectedDelay {
   after?: number;
 }
 
+/** Which requests a gate or hook applies to. */
+export interface RequestMatch {
+  /** `PutParameter`, `GetParametersByPath`, …; any operation when left out. */
+  readonly operation?: string;
+  /** The parameter a request names (`Name`), or the path it reads (`Path`); any when left out. */
+  readonly name?: string;
+}
+
+/** A request as a gate or hook sees it. */
+export interface SeenRequest {
+  readonly operation: string;
+  /** The request's `Name`, or its `Path`. */
+  readonly name: string;
+  /** The value a `PutParameter` writes. */
+  readonly value?: string;
+}
+
+/**
+ * Holds the next request that matches, before it is served, until the test releases it; so a
+ * test can force any order of two writers' reads and writes without relying on timing.
+ */
+export interface Gate {
+  /** Resolves with the request once one matching it is held. */
+  readonly arrived: Promise<SeenRequest>;
+  /** Lets the held request through; resolves once it has been answered. */
+  release(): Promise<void>;
+  /** Removes the gate if nothing has arrived at it yet. */
+  cancel(): void;
+}
+
+interface PendingGate {
+  readonly match: RequestMatch;
+  readonly arrive: (request: SeenRequest) => void;
+  readonly released: Promise<void>;
+  readonly served: () => void;
+}
+
 /**
  * SSM Parameter Store speaking the AWS JSON 1.1 protocol on 127.0.0.1, for the real SSM client
  * pointed at it through `AWS_ENDPOINT_URL_SSM`. Keeps every version of every parameter, so
@@ -43,6 +80,8 @@ export class SsmFake {
   private delays: InjectedDelay[] = [];
   /** Releases every call being held. */
   private readonly held = new Set<() => void>();
+  private gates: PendingGate[] = [];
+  private hooks: { match: RequestMatch; hook: (request: SeenRequest) => void | Promise<void> }[] = [];
   /** Every call received, by operation name (`GetParametersByPath`, `PutParameter`, …). */
   readonly calls: string[] = [];
   /** The names of successful `PutParameter` calls, in the order they were made. */
@@ -112,6 +151,40 @@ export class SsmFake {
     });
   }
 
+  /** Holds the next request matching `match` until the gate is released. Gates match in the order they were set. */
+  gate(match: RequestMatch = {}): Gate {
+    let arrive!: (request: SeenRequest) => void;
+    let release!: () => void;
+    let served!: () => void;
+    const arrived = new Promise<SeenRequest>((resolve) => (arrive = resolve));
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const answered = new Promise<void>((resolve) => (served = resolve));
+    const pending: PendingGate = { match, arrive, released, served };
+    this.gates.push(pending);
+    return {
+      arrived,
+      release: () => {
+        release();
+        return answered;
+      },
+      cancel: () => {
+        this.gates = this.gates.filter((g) => g !== pending);
+      },
+    };
+  }
+
+  /**
+   * Runs `hook` after each request matching `match` is served and before it is answered, so what
+   * the hook does lands between that request and the caller's next one. Returns the remover.
+   */
+  afterServe(match: RequestMatch, hook: (request: SeenRequest) => void | Promise<void>): () => void {
+    const entry = { match, hook };
+    this.hooks.push(entry);
+    return () => {
+      this.hooks = this.hooks.filter((h) => h !== entry);
+    };
+  }
+
   count(operation: string): number {
     return this.calls.filter((c) => c === operation).length;
   }
@@ -137,6 +210,19 @@ export class SsmFake {
       return this.reply(res, 400, { __type: 'SerializationException', message: 'body is not JSON' });
     }
 
+    const seen: SeenRequest = {
+      operation,
+      name: String(input.Name ?? input.Path ?? ''),
+      ...(operation === 'PutParameter' ? { value: String(input.Value) } : {}),
+    };
+    const gate = this.gates.find((g) => matches(g.match, seen));
+    if (gate) {
+      this.gates = this.gates.filter((g) => g !== gate);
+      gate.arrive(seen);
+      await gate.released;
+      res.once('finish', gate.served);
+    }
+
     const fault = this.faults.find(
       (f) => (!f.operations || f.operations.includes(operation)) && (!f.names || f.names.includes(String(input.Name))),
     );
@@ -145,7 +231,9 @@ export class SsmFake {
       return this.reply(res, fault.status, { __type: fault.type, message: `injected ${fault.type}` });
     }
     try {
-      return this.reply(res, 200, this.dispatch(operation, input));
+      const answer = this.dispatch(operation, input);
+      for (const { hook } of this.hooks.filter((h) => matches(h.match, seen))) await hook(seen);
+      return this.reply(res, 200, answer);
     } catch (error) {
       const { type, message } = error as { type?: string; message: string };
       return this.reply(res, 400, { __type: type ?? 'ValidationException', message });
@@ -253,4 +341,8 @@ export class SsmFake {
     res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': `fake-${this.calls.length}`, 'content-length': Buffer.byteLength(payload) });
     res.end(payload);
   }
+}
+
+function matches(match: RequestMatch, request: SeenRequest): boolean {
+  return (match.operation === undefined || match.operation === request.operation) && (match.name === undefined || match.name === request.name);
 }

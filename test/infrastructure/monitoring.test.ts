@@ -274,6 +274,19 @@ describe.each(ENVIRONMENT_NAMES.map((name, i) => [name, stacks[i]!] as const))('
     }
   });
 
+  it('counts rollbacks and clears on the Overview from every function and source that emits them', () => {
+    const overview = Object.values(resourcesOf(template, 'AWS::CloudWatch::Dashboard')).find((d) => d.Properties.DashboardName === `HybridRouting-${name}-Overview`)!;
+    const drawn = dashboardMetrics(dashboardBody(overview))
+      .filter((m) => m[1] === 'RollbackExecuted')
+      .map((m) => {
+        const dims = Object.fromEntries(m.slice(2).filter((x) => typeof x === 'string').reduce<string[][]>((pairs, value, i, all) => (i % 2 === 0 ? [...pairs, [value, all[i + 1]!]] : pairs), []));
+        return `${dims.Service} ${dims.Level} ${dims.Source}`;
+      });
+    for (const level of ['1', '2', 'clear']) {
+      expect(drawn).toEqual(expect.arrayContaining([`rollback ${level} alarm`, `rollback ${level} manual`, `admin ${level} manual`]));
+    }
+  });
+
   it('shows every DESIGN §7 metric on some dashboard', () => {
     const shown = new Set(
       Object.values(resourcesOf(template, 'AWS::CloudWatch::Dashboard')).flatMap((d) => dashboardMetrics(dashboardBody(d)).filter((m) => m[0] === 'HybridRouting').map((m) => m[1])),

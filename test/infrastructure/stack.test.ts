@@ -6,6 +6,7 @@ import { stackNameOf } from '../../lib/app';
 import { apiGatewaySchema } from '../../lib/constructs/api-model';
 import { HybridFunction } from '../../lib/constructs/hybrid-function';
 import {
+  ClearLatchSchema,
   FlagChangeSchema,
   ModeChangeSchema,
   PolicyChangeSchema,
@@ -214,24 +215,43 @@ describe.each(ENVIRONMENT_NAMES.map((name, i) => [name, stacks[i]!] as const))('
       expect(admin.Properties.Role).not.toEqual(router().fn.Properties.Role);
     });
 
-    it('may write the six settings, never health/*, and read their history', () => {
+    const adminStatements = () => {
       const [, admin] = adminFunction();
       const roleId = admin.Properties.Role['Fn::GetAtt'][0] as string;
       const statements = Object.values(resourcesOf(template, 'AWS::IAM::Policy'))
         .filter((p) => p.Properties.Roles.some((r: any) => r.Ref === roleId))
         .flatMap((p) => p.Properties.PolicyDocument.Statement);
-      const byAction = Object.fromEntries(statements.map((s: any) => [[s.Action].flat().join(','), s.Resource]));
+      return Object.fromEntries(statements.map((s: any) => [[s.Action].flat().join(','), s.Resource]));
+    };
+
+    it('may write the six settings, never health/*, and read their history', () => {
+      const byAction = adminStatements();
       expect(byAction['ssm:PutParameter']).toEqual(
         Object.keys(DEFAULT_PARAMETER_VALUES).map((p) => ssmArn(`/${p}`)).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
       );
       expect(JSON.stringify(byAction['ssm:PutParameter'])).not.toContain('health');
       expect(byAction['ssm:GetParameterHistory']).toEqual(ssmArn('/*'));
       expect(Object.keys(byAction).sort()).toEqual([
+        'cloudwatch:DescribeAlarms',
+        'kms:Decrypt,kms:GenerateDataKey*',
+        'sns:Publish',
         'ssm:GetParameter,ssm:GetParameters,ssm:GetParametersByPath',
         'ssm:GetParameterHistory',
         'ssm:PutParameter',
         'xray:PutTelemetryRecords,xray:PutTraceSegments',
       ]);
+    });
+
+    it('may read only this environment\'s alarms, publish only to its topic, and is told the topic', () => {
+      const byAction = adminStatements();
+      expect(byAction['cloudwatch:DescribeAlarms']).toEqual({
+        'Fn::Join': ['', [`arn:aws:cloudwatch:${config.region}:`, { Ref: 'AWS::AccountId' }, `:alarm:HybridRouting-${name}-*`]],
+      });
+      const topicRef = { Ref: Object.keys(resourcesOf(template, 'AWS::SNS::Topic'))[0]! };
+      expect(byAction['sns:Publish']).toEqual(topicRef);
+      expect(byAction['kms:Decrypt,kms:GenerateDataKey*']).toEqual({ 'Fn::GetAtt': [Object.keys(resourcesOf(template, 'AWS::KMS::Key'))[0]!, 'Arn'] });
+      const [, admin] = adminFunction();
+      expect(admin.Properties.Environment.Variables.TOPIC_ARN).toEqual(topicRef);
     });
 
     it('validates every admin body against the model generated from its schema', () => {
@@ -242,6 +262,7 @@ describe.each(ENVIRONMENT_NAMES.map((name, i) => [name, stacks[i]!] as const))('
         PolicyChange: PolicyChangeSchema,
         RollbackRequest: RollbackRequestSchema,
         ReasonOnly: ReasonOnlySchema,
+        ClearLatch: ClearLatchSchema,
       })) {
         const expected = JSON.parse(JSON.stringify(apiGatewaySchema(schema, modelName)).replace('"schema"', '"$schema"'));
         template.hasResourceProperties('AWS::ApiGateway::Model', { Name: modelName, Schema: expected });

@@ -1,9 +1,11 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { alarmNameOf } from '../../lambda/shared/alarms';
 import { COMPONENTS } from '../../lambda/shared/vocabulary';
 import {
   CONFIG_PATH,
   HYBRID_FOR_EVERYONE,
   StdoutCapture,
+  TOPIC_ARN,
   apiEvent,
   lambdaContext,
   lambdaEnvironment,
@@ -27,12 +29,18 @@ afterAll(async () => world.stop());
 beforeEach(() => {
   world.ssm.heal();
   world.ssm.clear();
+  world.cloudwatch.reset();
+  world.sns.published.length = 0;
+  world.sns.failing = false;
   seedConfig(world.ssm);
   for (const component of COMPONENTS) world.ssm.put(`${CONFIG_PATH}/health/${component}`, JSON.stringify({ status: 'healthy', lastCheckedAt: new Date().toISOString(), latencyMs: 5, consecutiveFailures: 0, message: 'ok' }));
   world.ssm.resetCalls();
   stdout.start();
 });
-afterEach(() => stdout.stop());
+afterEach(() => {
+  stdout.stop();
+  stdout.clear();
+});
 
 const ROUTES: Record<string, string> = {
   '/admin/status': '/admin/status',
@@ -177,6 +185,148 @@ describe('admin: rollback and the latch', () => {
     expect(json.state).toMatchObject({ rollback: { active: false }, hybridEnabled: false, trafficPercentage: 0 });
     expect((await call('PUT', '/admin/traffic', { percentage: 5, reason: 'canary again' })).status).toBe(200);
   });
+
+  it('a clear keeps the record with clearedAt, and writes flag and traffic down first when they are above the latch', async () => {
+    await call('POST', '/admin/rollback', { level: 2, reason: 'errors' });
+    const latched = JSON.parse(value('rollback/state')!);
+    // Someone raised traffic by hand in the console while latched.
+    world.ssm.put(`${CONFIG_PATH}/traffic/percentage`, '40', 'console edit');
+    world.ssm.resetCalls();
+    const { status, json } = await call('DELETE', '/admin/rollback', { reason: 'fixed' });
+    expect(status).toBe(200);
+    expect(world.ssm.writes).toEqual(['traffic/percentage', 'rollback/state'].map((n) => `${CONFIG_PATH}/${n}`));
+    expect(JSON.parse(value('rollback/state')!)).toEqual({ ...latched, active: false, clearedAt: expect.any(String) });
+    expect(json.state).toMatchObject({ hybridEnabled: false, trafficPercentage: 0, rollback: { active: false, level: 2, clearedAt: expect.any(String) } });
+    expect(lastDescription('rollback/state')).toBe(`latch cleared: fixed [by ${ALICE}]`);
+  });
+
+  it('a clear of a clear latch changes nothing and notifies no one', async () => {
+    const { status, json } = await call('DELETE', '/admin/rollback', { reason: 'nothing to do' });
+    expect(status).toBe(200);
+    expect(json.message).toContain('not active');
+    expect(world.ssm.count('PutParameter')).toBe(0);
+    expect(world.sns.published).toHaveLength(0);
+  });
+});
+
+describe('admin: clearing while an alarm holds the rollback', () => {
+  const errorRate = alarmNameOf('dev', 'hybridErrorRate');
+  beforeEach(async () => {
+    seedConfig(world.ssm, { ...HYBRID_FOR_EVERYONE, 'traffic/percentage': '75' });
+    await call('POST', '/admin/rollback', { level: 2, reason: 'errors' });
+    world.sns.published.length = 0;
+    stdout.clear();
+    world.ssm.resetCalls();
+  });
+
+  it('answers 409 while a rollback alarm is in ALARM, names it, and changes nothing', async () => {
+    world.cloudwatch.setAlarm(errorRate, 'ALARM');
+    world.cloudwatch.setAlarm(alarmNameOf('dev', 'routingEfficiency'), 'ALARM');
+    const { status, json } = await call('DELETE', '/admin/rollback', { reason: 'looks fine to me' });
+    expect(status).toBe(409);
+    expect(json.error.code).toBe('Conflict');
+    expect(json.error.message).toContain(`${errorRate} is in ALARM`);
+    expect(json.error.message).not.toContain('routing-efficiency');
+    expect(json.error.message).toContain('"force": true');
+    expect(world.ssm.count('PutParameter')).toBe(0);
+    expect(world.sns.published).toHaveLength(0);
+    const asked = world.cloudwatch.calls[0]!.input.AlarmNames as string[];
+    expect(asked).toEqual(expect.arrayContaining((['hybridErrorRate', 'hybridLatency', 'directBedrockHealth'] as const).map((id) => alarmNameOf('dev', id))));
+    expect(asked).not.toContain(alarmNameOf('dev', 'routingEfficiency'));
+  });
+
+  it('clears with force while the alarm is in ALARM, and records the force in the audit trail and the notification', async () => {
+    world.cloudwatch.setAlarm(errorRate, 'ALARM');
+    const { status, json } = await call('DELETE', '/admin/rollback', { reason: 'false alarm, metric bug', force: true });
+    expect(status).toBe(200);
+    expect(json.message).toContain('forced');
+    expect(json.state.rollback).toMatchObject({ active: false, clearedAt: expect.any(String) });
+    expect(lastDescription('rollback/state')).toBe(`latch cleared by force (while ${errorRate} in ALARM): false alarm, metric bug [by ${ALICE}]`);
+    const audit = await call('GET', '/admin/audit', undefined, { query: { limit: '1' } });
+    expect(audit.json.entries[0]).toMatchObject({ parameter: 'rollback/state', reason: `latch cleared by force (while ${errorRate} in ALARM): false alarm, metric bug`, who: ALICE });
+    expect(world.sns.published).toHaveLength(1);
+    expect(world.sns.published[0]).toMatchObject({ topicArn: TOPIC_ARN, subject: `Hybrid Routing dev: rollback latch cleared by force (${ALICE})`.slice(0, 100) });
+    expect(world.sns.published[0]!.message).toContain(`FORCED: cleared without waiting for the rollback alarms (while ${errorRate} in ALARM).`);
+    expect(world.sns.published[0]!.message).toContain('Now: hybrid routing off, traffic 0%. The clear restores nothing');
+  });
+
+  it('answers 503 when CloudWatch cannot answer, unless forced', async () => {
+    world.cloudwatch.fault = { code: 'InternalServiceError', status: 500 };
+    const refused = await call('DELETE', '/admin/rollback', { reason: 'fixed' });
+    expect(refused.status).toBe(503);
+    expect(refused.json.error).toMatchObject({ code: 'Unavailable', message: expect.stringContaining('CloudWatch cannot say') });
+    expect(world.ssm.count('PutParameter')).toBe(0);
+    const forced = await call('DELETE', '/admin/rollback', { reason: 'fixed', force: true });
+    expect(forced.status).toBe(200);
+    expect(lastDescription('rollback/state')).toBe(`latch cleared by force (alarm states unknown): fixed [by ${ALICE}]`);
+  });
+
+  it('answers 503 within its deadline when CloudWatch hangs', async () => {
+    world.cloudwatch.hanging = true;
+    const started = Date.now();
+    const { status } = await call('DELETE', '/admin/rollback', { reason: 'fixed' });
+    expect(status).toBe(503);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(JSON.parse(value('rollback/state')!).active).toBe(true);
+  });
+
+  it('restores the latch and answers 409 when the alarm goes into ALARM while the clear writes', async () => {
+    const remove = world.ssm.afterServe({ operation: 'PutParameter', name: `${CONFIG_PATH}/rollback/state` }, () => {
+      remove();
+      world.cloudwatch.setAlarm(errorRate, 'ALARM');
+    });
+    const before = JSON.parse(value('rollback/state')!);
+    const { status, json } = await call('DELETE', '/admin/rollback', { reason: 'fixed' });
+    expect(status).toBe(409);
+    expect(json.error.message).toContain('the latch is restored');
+    expect(JSON.parse(value('rollback/state')!)).toEqual(before);
+    expect(lastDescription('rollback/state')).toMatch(/^latch restored: /);
+    expect(world.sns.published).toHaveLength(0);
+  });
+
+  it('restores a latch written after its read and answers 409: a clear never erases a latch it did not read', async () => {
+    const newer = { active: true, level: 2, reason: 'alarm again', source: `alarm: ${errorRate}`, at: new Date().toISOString(), previous: { hybridEnabled: true, trafficPercentage: 75 } };
+    const remove = world.ssm.afterServe({ operation: 'GetParametersByPath' }, () => {
+      remove();
+      world.ssm.put(`${CONFIG_PATH}/rollback/state`, JSON.stringify(newer), 'rollback level 2: alarm again');
+    });
+    const { status, json } = await call('DELETE', '/admin/rollback', { reason: 'fixed', force: true });
+    expect(status).toBe(409);
+    expect(json.error.message).toContain(`a rollback latched while this clear was running (level 2, by alarm: ${errorRate}`);
+    const latch = JSON.parse(value('rollback/state')!);
+    expect(latch).toMatchObject({ active: true, level: 2 });
+    expect(latch.clearedAt).toBeUndefined();
+  });
+});
+
+describe('admin: every rollback and clear is announced and counted', () => {
+  beforeEach(() => seedConfig(world.ssm, { ...HYBRID_FOR_EVERYONE, 'traffic/percentage': '75' }));
+
+  it('a manual rollback and a clear each notify the topic and emit RollbackExecuted with Level and Source', async () => {
+    await call('POST', '/admin/rollback', { level: 1, reason: 'latency' });
+    await call('POST', '/admin/rollback', { level: 1, reason: 'again' });
+    await call('DELETE', '/admin/rollback', { reason: 'fixed' });
+    expect(world.sns.published.map((p) => p.subject)).toEqual([
+      `Hybrid Routing dev: rollback level 1 (manual: ${ALICE})`.slice(0, 100),
+      `Hybrid Routing dev: rollback latch cleared (${ALICE})`.slice(0, 100),
+    ]);
+    expect(world.sns.published[0]!.message).toContain('Before: hybrid routing on at 75% of callers.');
+    expect(world.sns.published[1]!.message).toContain(`The latch was level 1, set by manual: ${ALICE}`);
+    const executed = stdout.emf().filter((d) => d.metrics.includes('RollbackExecuted'));
+    expect(executed.map((d) => d.dimensions)).toEqual([
+      { Service: 'admin', Environment: 'dev', Level: '1', Source: 'manual' },
+      { Service: 'admin', Environment: 'dev', Level: 'clear', Source: 'manual' },
+    ]);
+  });
+
+  it('a notification that fails undoes nothing and is logged as an error', async () => {
+    world.sns.failing = true;
+    expect((await call('POST', '/admin/rollback', { level: 2, reason: 'errors' })).status).toBe(200);
+    expect(JSON.parse(value('rollback/state')!).active).toBe(true);
+    expect(stdout.json().some((l) => l.level === 'ERROR' && l.message === 'rollback notification failed')).toBe(true);
+    expect((await call('DELETE', '/admin/rollback', { reason: 'fixed' })).status).toBe(200);
+    expect(stdout.json().some((l) => l.level === 'ERROR' && l.message === 'clear notification failed')).toBe(true);
+  });
 });
 
 describe('admin: bad input changes nothing', () => {
@@ -210,6 +360,8 @@ describe('admin: bad input changes nothing', () => {
     ['a policy whose target exceeds its hard limit', 'PUT', '/admin/routing/policy', { policy: { operations: { background: { strategy: 'mcp-first', budget: { targetMs: 9000, hardMs: 1000 } } } }, reason: 'r' }, 400],
     ['rollback level 3', 'POST', '/admin/rollback', { level: 3, reason: 'r' }, 400],
     ['a latch clear without reason', 'DELETE', '/admin/rollback', {}, 400],
+    ['a latch clear with a force that is not a boolean', 'DELETE', '/admin/rollback', { reason: 'r', force: 'yes' }, 400],
+    ['a breaker reset with force', 'POST', '/admin/circuit-breakers/reset', { reason: 'r', force: true }, 400],
   ])('rejects %s', async (_name, method, path, body, status) => {
     expect((await call(method, path, body)).status).toBe(status);
     expect(world.ssm.count('PutParameter')).toBe(0);

@@ -105,7 +105,7 @@ describe('the assets in cdk.out', () => {
       rollback,
       put('/admin/traffic', { percentage: 100, reason: 'again' }),
       audit,
-    ]);
+    ], { TOPIC_ARN });
     expect(results.map((r) => r.statusCode)).toEqual([200, 200, 200, 200, 200, 200, 409, 200]);
     expect(JSON.parse(results[5].body).state).toMatchObject({ hybridEnabled: false, trafficPercentage: 0, rollback: { active: true, level: 2 } });
     expect(JSON.parse(results[7].body).entries.map((e: any) => `${e.parameter} ${e.oldValue} -> ${e.newValue}`)).toEqual([

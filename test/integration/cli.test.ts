@@ -136,6 +136,21 @@ describe('hybrid-routing CLI', () => {
     expect((await cli(['traffic', 'set', '5', '--reason', 'canary again'])).code).toBe(EXIT.ok);
   });
 
+  it('rollback clear is refused (exit 5) while a rollback alarm is in ALARM, and --force clears it on the record', async () => {
+    world.cloudwatch.reset();
+    expect((await cli(['rollback', '--level', '1', '--reason', 'latency'])).code).toBe(EXIT.ok);
+    world.cloudwatch.setAlarm('HybridRouting-dev-hybrid-latency', 'ALARM');
+    const refused = await cli(['rollback', 'clear', '--reason', 'fixed']);
+    expect(refused.code).toBe(EXIT.conflict);
+    expect(refused.stderr).toContain('HybridRouting-dev-hybrid-latency is in ALARM');
+    expect((await cli(['rollback', '--force', '--reason', 'x'])).code).toBe(EXIT.usage);
+    const forced = await cli(['rollback', 'clear', '--force', '--reason', 'alarm is stuck on a metric bug']);
+    expect(forced.code).toBe(EXIT.ok);
+    expect(forced.stdout).toContain('rollback latch  clear');
+    expect(world.ssm.history(`${CONFIG_PATH}/rollback/state`).at(-1)!.description).toMatch(/^latch cleared by force \(while HybridRouting-dev-hybrid-latency in ALARM\): alarm is stuck on a metric bug \[by /);
+    world.cloudwatch.reset();
+  });
+
   it('status prints a readable summary, and --json the API answer', async () => {
     const table = await cli(['status']);
     expect(table.stdout).toContain('hybrid routing  off');

@@ -80,7 +80,7 @@ describe('rollback function', () => {
     expect(message!.message).toContain('Before: hybrid routing on at 75% of callers.');
     expect(message!.message).toContain('hybrid-routing --env dev rollback clear --reason');
     const emf = stdout.emf().find((d) => d.metrics.includes('RollbackExecuted'));
-    expect(emf?.dimensions).toEqual({ Service: 'rollback', Environment: 'dev', Level: '2' });
+    expect(emf?.dimensions).toEqual({ Service: 'rollback', Environment: 'dev', Level: '2', Source: 'alarm' });
   });
 
   it('ignores OK and INSUFFICIENT_DATA transitions', async () => {
@@ -131,10 +131,43 @@ describe('rollback function', () => {
     expect(stdout.json().some((l) => l.message === 'rollback notification failed')).toBe(true);
   });
 
-  it('can be invoked by hand', async () => {
+  it('can be invoked by hand, and counts that as a manual rollback', async () => {
     const outcome = await rollback({ manual: { level: 1, reason: 'drill', requestedBy: 'alice' } });
     expect(outcome).toMatchObject({ action: 'rolled-back', level: 1 });
     expect(latch()).toMatchObject({ source: 'manual: alice', reason: 'drill' });
+    expect(stdout.emf().find((d) => d.metrics.includes('RollbackExecuted'))?.dimensions).toEqual({ Service: 'rollback', Environment: 'dev', Level: '1', Source: 'manual' });
+    expect(world.sns.published.map((p) => p.subject)).toEqual(['Hybrid Routing dev: rollback level 1 (manual: alice)']);
+  });
+
+  it('writes flag and traffic even when a read said they were down, and writes them down again after a late raise', async () => {
+    seedConfig(world.ssm, { 'feature-flags/hybrid-routing': 'false', 'traffic/percentage': '0' });
+    // An admin raise lands right after the rollback's traffic write, before its check.
+    const remove = world.ssm.afterServe({ operation: 'PutParameter', name: `${CONFIG_PATH}/traffic/percentage` }, () => {
+      remove();
+      world.ssm.put(`${CONFIG_PATH}/traffic/percentage`, '25', 'late raise');
+      world.ssm.put(`${CONFIG_PATH}/feature-flags/hybrid-routing`, 'true', 'late raise');
+    });
+    const outcome = await rollback(errorRateAlarm);
+    expect(outcome).toEqual({
+      action: 'rolled-back',
+      level: 2,
+      written: ['rollback/state', 'feature-flags/hybrid-routing', 'traffic/percentage', 'feature-flags/hybrid-routing', 'traffic/percentage'],
+    });
+    expect([value('feature-flags/hybrid-routing'), value('traffic/percentage')]).toEqual(['false', '0']);
+    expect(world.ssm.history(`${CONFIG_PATH}/traffic/percentage`).at(-1)!.description).toMatch(/^rollback level 2: .*\(written again: a change landed after the rollback\) \[by alarm: HybridRouting-dev-hybrid-error-rate\]$/);
+  });
+
+  it('merges with a rollback that landed between its read and its latch write: the higher level wins', async () => {
+    // A manual level 2 from the admin API writes its latch just after this level-1 rollback read.
+    const manual = { active: true, level: 2, reason: 'manual', source: 'manual: bob', at: '2026-01-01T00:00:00.000Z', previous: { hybridEnabled: true, trafficPercentage: 75 } };
+    const remove = world.ssm.afterServe({ operation: 'GetParametersByPath' }, () => {
+      remove();
+      world.ssm.put(`${CONFIG_PATH}/rollback/state`, JSON.stringify(manual), 'rollback level 2: manual');
+    });
+    expect(await rollback(latencyAlarm)).toMatchObject({ action: 'rolled-back', level: 2 });
+    expect(latch()).toEqual(manual);
+    expect([value('feature-flags/hybrid-routing'), value('traffic/percentage')]).toEqual(['false', '0']);
+    expect(world.ssm.history(`${CONFIG_PATH}/rollback/state`).at(-1)!.description).toContain('merged with a concurrent rollback by manual: bob');
   });
 
   it('ignores an event that is neither an alarm nor a manual request', async () => {

@@ -2,6 +2,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import invokeEventFixture from '../../fixtures/apigw-invoke-event.json';
 import { DEFAULT_PARAMETER_VALUES, parameterPath } from '../../../lambda/shared/routing-config';
 import { BedrockFake } from '../../fakes/bedrock-fake';
+import { CloudWatchFake } from '../../fakes/cloudwatch-fake';
 import { McpTestServer } from '../../fakes/mcp-test-server';
 import { SnsFake } from '../../fakes/sns-fake';
 import { SsmFake } from '../../fakes/ssm-fake';
@@ -16,23 +17,26 @@ export interface World {
   readonly bedrock: BedrockFake;
   readonly mcp: McpTestServer;
   readonly sns: SnsFake;
+  readonly cloudwatch: CloudWatchFake;
   stop(): Promise<void>;
 }
 
 export async function startWorld(): Promise<World> {
-  const [ssm, bedrock, mcp, sns] = await Promise.all([
+  const [ssm, bedrock, mcp, sns, cloudwatch] = await Promise.all([
     new SsmFake().start(),
     new BedrockFake().start(),
     new McpTestServer('invoke').start(),
     new SnsFake().start(),
+    new CloudWatchFake().start(),
   ]);
   return {
     ssm,
     bedrock,
     mcp,
     sns,
+    cloudwatch,
     stop: async () => {
-      await Promise.all([ssm.stop(), bedrock.stop(), mcp.stop(), sns.stop()]);
+      await Promise.all([ssm.stop(), bedrock.stop(), mcp.stop(), sns.stop(), cloudwatch.stop()]);
     },
   };
 }
@@ -58,6 +62,7 @@ export function lambdaEnvironment(world: World, extra: Record<string, string> = 
     AWS_ENDPOINT_URL_SSM: world.ssm.url,
     AWS_ENDPOINT_URL_BEDROCK_RUNTIME: world.bedrock.url,
     AWS_ENDPOINT_URL_SNS: world.sns.url,
+    AWS_ENDPOINT_URL_CLOUDWATCH: world.cloudwatch.url,
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     ENVIRONMENT,
     CONFIG_PATH,
@@ -69,6 +74,7 @@ export function lambdaEnvironment(world: World, extra: Record<string, string> = 
     MCP_TOOL_NAME: world.mcp.toolName,
     BUDGET_CEILING_MS: '28000',
     HEALTH_CHECK_PERIOD_SECONDS: '60',
+    TOPIC_ARN,
     ...extra,
   };
 }
