@@ -8,6 +8,7 @@ import { Monitoring } from './constructs/monitoring';
 import { Notifications } from './constructs/notifications';
 import { Rollback } from './constructs/rollback';
 import { RouterApi } from './constructs/router-api';
+import { RouterDeployment } from './constructs/router-deployment';
 
 export interface HybridRoutingStackProps extends StackProps {
   readonly environmentName: string;
@@ -23,6 +24,7 @@ export class HybridRoutingStack extends Stack {
   readonly notifications: Notifications;
   readonly rollback: Rollback;
   readonly monitoring: Monitoring;
+  readonly routerDeployment: RouterDeployment;
 
   constructor(scope: Construct, id: string, props: HybridRoutingStackProps) {
     super(scope, id, props);
@@ -53,9 +55,23 @@ export class HybridRoutingStack extends Stack {
       webAclName: this.routerApi.webAcl?.name,
     });
 
+    this.routerDeployment = new RouterDeployment(this, 'RouterDeployment', {
+      environmentName,
+      config,
+      routerFunction,
+      alias: this.routerApi.routerAlias,
+      topic: this.notifications.topic,
+      alarms: [this.monitoring.alarms.hybridErrorRate],
+    });
+    this.routerDeployment.grantCodeRollback(this.adminApi.adminFunction);
+
     new CfnOutput(this, 'ApiUrl', { value: this.routerApi.api.url, description: 'Base URL of the Hybrid Routing API' });
     new CfnOutput(this, 'ConfigPath', { value: this.configStore.path, description: 'SSM parameter path of this environment' });
     new CfnOutput(this, 'NotificationTopicArn', { value: this.notifications.topic.topicArn, description: 'SNS topic for alarms and rollbacks' });
+    new CfnOutput(this, 'RouterDeploymentGroup', {
+      value: `${this.routerDeployment.application.applicationName}/${this.routerDeployment.deploymentGroup.deploymentGroupName}`,
+      description: 'CodeDeploy application/deployment group that shifts the router\'s live alias',
+    });
     new CfnOutput(this, 'RollbackFunctionName', { value: this.rollback.rollbackFunction.functionName, description: 'Invoke by hand for a rollback without the API' });
   }
 }
