@@ -45,8 +45,10 @@ const PUBLISHED = /^[1-9]\d*$/;
  * (it would move the alias again; stopping it with auto-rollback is the way back), while the
  * alias splits traffic outside any deployment, and when no published version is older than the
  * one serving. "Already rolled back" is recognised from the latch: it is active, recorded a move,
- * and the alias still serves that move's `to`. A version the active latch recorded as rolled
- * back from is never a target, so a second level 3 after a newer deploy goes back past both.
+ * and the alias still serves that move's `to`. The target is the highest published version below
+ * the serving one, except when the active latch recorded a move to an older version: a deploy has
+ * replaced that version since, so it is the one that served before, and versions published in
+ * between (a canary CodeDeploy rolled back, the version the latch rolled back from) are skipped.
  */
 export function decideCodeRollback(state: RouterCodeState, latch: CodeLatch): CodeRollbackDecision {
   const alias = state.aliasName;
@@ -75,13 +77,13 @@ export function decideCodeRollback(state: RouterCodeState, latch: CodeLatch): Co
   const recorded = latch.active ? (latch.code ?? undefined) : undefined;
   if (recorded && recorded.to === current) return { kind: 'already-there', move: recorded };
 
-  const earlier = state.publishedVersions
-    .filter((v) => PUBLISHED.test(v) && Number(v) < Number(current) && v !== recorded?.from)
-    .map(Number);
+  const earlier = state.publishedVersions.filter((v) => PUBLISHED.test(v) && Number(v) < Number(current));
   if (earlier.length === 0) {
     return { kind: 'refuse', message: `no published version of the router is older than version ${current}, which the ${alias} alias serves; there is nothing to roll back to` };
   }
-  return { kind: 'move', move: { from: current, to: String(Math.max(...earlier)) }, revisionId: state.revisionId };
+  // A deploy since the recorded rollback moved the alias up from the recorded version: that one served before.
+  const to = recorded && earlier.includes(recorded.to) ? recorded.to : String(Math.max(...earlier.map(Number)));
+  return { kind: 'move', move: { from: current, to }, revisionId: state.revisionId };
 }
 
 /** Reads and moves the router's alias: Lambda and CodeDeploy behind an interface. */

@@ -89,7 +89,8 @@ const InvokeAnswerSchema = z.object({
 export function judgeInvokeAnswer(check: string, status: number, body: unknown, latencyMs: number, targetMs?: number): SmokeCheck {
   const parsed = InvokeAnswerSchema.safeParse(body);
   if (status !== 200 || !parsed.success) {
-    return { check, pass: false, latencyMs, targetMs, detail: `answered ${status}${errorSummary(body)}` };
+    const what = status === 200 ? ' without an output and its routing' : errorSummary(body);
+    return { check, pass: false, latencyMs, targetMs, detail: `answered ${status}${what}` };
   }
   const { provider, fallback } = parsed.data.routing;
   if (targetMs !== undefined && latencyMs > targetMs) {
