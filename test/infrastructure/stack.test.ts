@@ -215,6 +215,8 @@ describe.each(ENVIRONMENT_NAMES.map((name, i) => [name, stacks[i]!] as const))('
       expect(JSON.stringify(byAction['ssm:PutParameter'])).not.toContain('health');
       expect(byAction['ssm:GetParameterHistory']).toEqual(ssmArn('/*'));
       expect(Object.keys(byAction).sort()).toEqual([
+        'codedeploy:ListDeployments',
+        'lambda:GetAlias,lambda:ListVersionsByFunction,lambda:UpdateAlias',
         'ssm:GetParameter,ssm:GetParameters,ssm:GetParametersByPath',
         'ssm:GetParameterHistory',
         'ssm:PutParameter',
