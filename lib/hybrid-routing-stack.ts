@@ -68,6 +68,7 @@ export class HybridRoutingStack extends Stack {
     new CfnOutput(this, 'ApiUrl', { value: this.routerApi.api.url, description: 'Base URL of the Hybrid Routing API' });
     new CfnOutput(this, 'ConfigPath', { value: this.configStore.path, description: 'SSM parameter path of this environment' });
     new CfnOutput(this, 'NotificationTopicArn', { value: this.notifications.topic.topicArn, description: 'SNS topic for alarms and rollbacks' });
+    new CfnOutput(this, 'RouterFunctionName', { value: routerFunction.functionName, description: 'The router function; its live alias serves the API' });
     new CfnOutput(this, 'RouterDeploymentGroup', {
       value: `${this.routerDeployment.application.applicationName}/${this.routerDeployment.deploymentGroup.deploymentGroupName}`,
       description: 'CodeDeploy application/deployment group that shifts the router\'s live alias',
