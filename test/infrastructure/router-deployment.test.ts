@@ -3,7 +3,9 @@ import cdkJson from '../../cdk.json';
 import { ENVIRONMENT_NAMES } from '../../lambda/shared/vocabulary';
 import { resourcesOf, synthesize, templateOf, unacknowledgedFindings } from './synth';
 
-const { stacks } = synthesize();
+// Templates only: the bundles are built and run by the integration tests (assets, deploy-hook-asset).
+const NO_BUNDLING = { 'aws:cdk:bundling-stacks': [] };
+const { stacks } = synthesize(NO_BUNDLING);
 const environments = cdkJson.context.environments as Record<string, any>;
 
 /** What each environment's `codeDeploy` setting in cdk.json selects. */
@@ -171,6 +173,7 @@ describe.each(ENVIRONMENT_NAMES.map((name, i) => [name, stacks[i]!] as const))('
 describe('router deployment with custom settings', () => {
   const staging = environments.staging;
   const { app, stacks: [stack] } = synthesize({
+    ...NO_BUNDLING,
     env: 'staging',
     environments: { ...environments, staging: { ...staging, codeDeploy: { type: 'linear', percentage: 25, intervalMinutes: 7 }, provisionedConcurrency: 3 } },
   });
