@@ -77,7 +77,10 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
 
   const globals = (): GlobalOptions => program.opts<GlobalOptions>();
 
-  const client = async (): Promise<ApiClient> => {
+  // Resolved once per run: `smoke` times its requests, which must not include finding the API.
+  let resolvedClient: Promise<ApiClient> | undefined;
+  const client = (): Promise<ApiClient> => (resolvedClient ??= resolveClient());
+  const resolveClient = async (): Promise<ApiClient> => {
     const { env: environment, url, region } = globals();
     const resolvedRegion = region ?? (environment ? regionOf(environment) : undefined) ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
     if (!url && !environment) {
@@ -244,6 +247,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         const response = await send(method, path, body, undefined, judged);
         return { response, latencyMs: Math.round(performance.now() - started) };
       };
+      await client();
       const checks: SmokeCheck[] = [];
       const health = await timed('GET', 'health/detailed');
       checks.push(judgeHealthReport(health.response.status, health.response.body, health.latencyMs, { requireHealthy: true }));
