@@ -1,3 +1,5 @@
+import type { SmokeCheck } from '../lambda/core/smoke-test';
+
 /** Renders rows as aligned columns under a header. */
 export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
@@ -15,7 +17,7 @@ const shorten = (text: string, max: number) => (text.length > max ? `${text.slic
 
 export function formatState(state: any): string {
   const latch = state.rollback.active
-    ? `ACTIVE level ${state.rollback.level} since ${state.rollback.at} by ${state.rollback.source}: ${state.rollback.reason}`
+    ? `ACTIVE level ${state.rollback.level} since ${state.rollback.at} by ${state.rollback.source}: ${state.rollback.reason}${state.rollback.code ? ` (router code: version ${state.rollback.code.from} -> ${state.rollback.code.to})` : ''}`
     : 'clear';
   const components = Object.entries(state.health.components as Record<string, string>).map(([c, s]) => `${c} ${s}`).join(', ');
   return pairs([
@@ -56,4 +58,22 @@ export function formatAudit(entries: readonly any[]): string {
       shorten(e.reason, 60),
     ]),
   );
+}
+
+/** The smoke test's table: one row per check, then what failed and why. */
+export function formatSmoke(checks: readonly SmokeCheck[]): string {
+  const rows = table(
+    ['CHECK', 'PROVIDER', 'FALLBACK', 'LATENCY', 'TARGET', 'RESULT'],
+    checks.map((c) => [
+      c.check,
+      c.provider ?? '-',
+      c.fallback === undefined ? '-' : c.fallback ? 'yes' : 'no',
+      c.latencyMs === undefined ? '-' : `${c.latencyMs} ms`,
+      c.targetMs === undefined ? '-' : `${c.targetMs} ms`,
+      c.pass ? 'pass' : 'FAIL',
+    ]),
+  );
+  const failed = checks.filter((c) => !c.pass);
+  const summary = failed.length === 0 ? `all ${checks.length} checks passed` : `${failed.length} of ${checks.length} checks failed:\n${failed.map((c) => `  ${c.check}: ${c.detail}`).join('\n')}`;
+  return `${rows}\n\n${summary}`;
 }

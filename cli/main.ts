@@ -2,10 +2,11 @@ import { readFileSync } from 'node:fs';
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { OPERATION_CLASSES, judgeHealthReport, judgeInvokeAnswer, latencyTargetMs, smokeRequest, type SmokeCheck } from '../lambda/core/smoke-test';
 import { ROUTING_MODES } from '../lambda/shared/vocabulary';
 import { ApiClient, NetworkError, type ApiResponse } from './api-client';
 import { ApiUrlError, apiUrlOf, regionOf } from './api-url';
-import { formatAudit, formatHealth, formatState } from './format';
+import { formatAudit, formatHealth, formatSmoke, formatState } from './format';
 
 /** Exit codes scripts can rely on. */
 export const EXIT = {
@@ -17,6 +18,7 @@ export const EXIT = {
   conflict: 5,
   unavailable: 6,
   network: 7,
+  smokeFailed: 8,
 } as const;
 
 export interface CliIo {
@@ -45,8 +47,8 @@ The API URL comes from --url, or from the ApiUrl output of stack HybridRouting-<
 Requests are signed with SigV4 using the default AWS credential chain (AWS_PROFILE, environment, SSO, ...).
 
 Exit codes: 0 ok, 2 bad arguments or request (400), 3 not signed or not allowed (403),
-4 not found (404), 5 refused by the rollback latch (409), 6 throttled or unavailable (429/5xx),
-7 the API cannot be reached, 1 anything else.`;
+4 not found (404), 5 refused (409: the rollback latch, or a level-3 rollback that cannot run now),
+6 throttled or unavailable (429/5xx), 7 the API cannot be reached, 8 a smoke check failed, 1 anything else.`;
 
 const percentage = (value: string): number => {
   if (!/^\d+$/.test(value) || Number(value) > 100) throw new InvalidArgumentError('must be an integer from 0 to 100');
@@ -75,7 +77,10 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
 
   const globals = (): GlobalOptions => program.opts<GlobalOptions>();
 
-  const client = async (): Promise<ApiClient> => {
+  // Resolved once per run: `smoke` times its requests, which must not include finding the API.
+  let resolvedClient: Promise<ApiClient> | undefined;
+  const client = (): Promise<ApiClient> => (resolvedClient ??= resolveClient());
+  const resolveClient = async (): Promise<ApiClient> => {
     const { env: environment, url, region } = globals();
     const resolvedRegion = region ?? (environment ? regionOf(environment) : undefined) ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
     if (!url && !environment) {
@@ -218,9 +223,9 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
 
   program
     .command('rollback')
-    .description('roll back now (level 1: flag off; level 2: flag off and traffic 0), or "rollback clear" to clear the latch')
+    .description('roll back now (level 1: flag off; level 2: flag off and traffic 0; level 3: level 2 and the router\'s previous code), or "rollback clear" to clear the latch')
     .argument('[action]', '"clear" to clear the latch; it restores nothing')
-    .addOption(new Option('--level <level>', 'rollback level').choices(['1', '2']).default('2'))
+    .addOption(new Option('--level <level>', 'rollback level').choices(['1', '2', '3']).default('2'))
     .requiredOption('--reason <text>', 'why (recorded in the audit trail)')
     .option('--force', 'with "clear": clear even while a rollback alarm is in ALARM (recorded in the audit trail)')
     .action(async (action: string | undefined, options: { level: string; reason: string; force?: boolean }) => {
@@ -234,6 +239,30 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       }
       if (action === 'clear') return printChange(await send('DELETE', 'admin/rollback', { reason: options.reason, ...(options.force ? { force: true } : {}) }));
       printChange(await send('POST', 'admin/rollback', { level: Number(options.level), reason: options.reason }));
+    });
+
+  program
+    .command('smoke')
+    .description('send /health/detailed and a short request of each operation class; pass or fail against the runbook\'s latency targets')
+    .action(async () => {
+      // Every answer but a 403 is a result to judge; a 403 means nothing can be checked.
+      const judged = Array.from({ length: 500 }, (_, i) => i + 100).filter((status) => status !== 403);
+      const timed = async (method: string, path: string, body?: unknown) => {
+        const started = performance.now();
+        const response = await send(method, path, body, undefined, judged);
+        return { response, latencyMs: Math.round(performance.now() - started) };
+      };
+      await client();
+      const checks: SmokeCheck[] = [];
+      const health = await timed('GET', 'health/detailed');
+      checks.push(judgeHealthReport(health.response.status, health.response.body, health.latencyMs, { requireHealthy: true }));
+      for (const { name, operation } of OPERATION_CLASSES) {
+        const { response, latencyMs } = await timed('POST', 'v1/invoke', smokeRequest(operation));
+        checks.push(judgeInvokeAnswer(`${name} (${operation})`, response.status, response.body, latencyMs, latencyTargetMs(operation)));
+      }
+      const passed = checks.every((c) => c.pass);
+      io.stdout(globals().json ? JSON.stringify({ passed, checks }, null, 2) : formatSmoke(checks));
+      if (!passed) throw new ExitWith(EXIT.smokeFailed);
     });
 
   const breakers = program.command('breakers').description('the routers\' circuit breakers');

@@ -9,6 +9,7 @@ import { Monitoring } from './constructs/monitoring';
 import { Notifications } from './constructs/notifications';
 import { Rollback } from './constructs/rollback';
 import { RouterApi } from './constructs/router-api';
+import { RouterDeployment } from './constructs/router-deployment';
 
 export interface HybridRoutingStackProps extends StackProps {
   readonly environmentName: string;
@@ -25,6 +26,7 @@ export class HybridRoutingStack extends Stack {
   readonly rollback: Rollback;
   readonly monitoring: Monitoring;
   readonly access: ApiAccess;
+  readonly routerDeployment: RouterDeployment;
 
   constructor(scope: Construct, id: string, props: HybridRoutingStackProps) {
     super(scope, id, props);
@@ -66,9 +68,24 @@ export class HybridRoutingStack extends Stack {
     });
     this.access = new ApiAccess(this, 'Access', { environmentName, api: this.routerApi.api });
 
+    this.routerDeployment = new RouterDeployment(this, 'RouterDeployment', {
+      environmentName,
+      config,
+      routerFunction,
+      alias: this.routerApi.routerAlias,
+      topic: this.notifications.topic,
+      alarms: [this.monitoring.alarms.hybridErrorRate, this.monitoring.alarms.hybridErrorRateLowTraffic],
+    });
+    this.routerDeployment.grantCodeRollback(this.adminApi.adminFunction);
+
     new CfnOutput(this, 'ApiUrl', { value: this.routerApi.api.url, description: 'Base URL of the Hybrid Routing API' });
     new CfnOutput(this, 'ConfigPath', { value: this.configStore.path, description: 'SSM parameter path of this environment' });
     new CfnOutput(this, 'NotificationTopicArn', { value: this.notifications.topic.topicArn, description: 'SNS topic for alarms and rollbacks' });
+    new CfnOutput(this, 'RouterFunctionName', { value: routerFunction.functionName, description: 'The router function; its live alias serves the API' });
+    new CfnOutput(this, 'RouterDeploymentGroup', {
+      value: `${this.routerDeployment.application.applicationName}/${this.routerDeployment.deploymentGroup.deploymentGroupName}`,
+      description: 'CodeDeploy application/deployment group that shifts the router\'s live alias',
+    });
     new CfnOutput(this, 'RollbackFunctionName', { value: this.rollback.rollbackFunction.functionName, description: 'Invoke by hand for a rollback without the API' });
     new CfnOutput(this, 'CallerPolicyArn', { value: this.access.callerPolicy.managedPolicyArn, description: 'Attach to principals that call /v1/* and /health*' });
     new CfnOutput(this, 'OperatorPolicyArn', { value: this.access.operatorPolicy.managedPolicyArn, description: 'Attach to principals that operate /admin/*' });

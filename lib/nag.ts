@@ -5,7 +5,7 @@ import type { IConstruct } from 'constructs';
 
 /**
  * Acknowledges one wildcard-resource finding (AwsSolutions-IAM5) on `scope` for exactly `arn`,
- * rendered the way cdk-nag prints it (`Ref`s as `<AWS::Region>` and so on), so the
+ * rendered the way cdk-nag prints it (`Ref`s as `<AWS::Region>`, `Fn::GetAtt`s as `<Id.Arn>`), so the
  * acknowledgement cannot drift from the statement it excuses.
  */
 export function acknowledgeWildcardResource(scope: IConstruct, arn: string, reason: string): void {
@@ -31,6 +31,8 @@ function renderForNag(value: unknown): string {
   if (value && typeof value === 'object') {
     const record = value as Record<string, unknown>;
     if (typeof record.Ref === 'string') return `<${record.Ref}>`;
+    const getAtt = record['Fn::GetAtt'];
+    if (Array.isArray(getAtt) && getAtt.length === 2) return `<${getAtt.join('.')}>`;
     const join = record['Fn::Join'];
     if (Array.isArray(join) && Array.isArray(join[1])) {
       return (join[1] as unknown[]).map(renderForNag).join(String(join[0]));

@@ -51,6 +51,7 @@ export const METRICS = {
 /** The `Service` dimension value of each function. */
 export const SERVICE = {
   router: 'router',
+  deployHook: 'deploy-hook',
   healthCheck: 'health-check',
   admin: 'admin',
   rollback: 'rollback',

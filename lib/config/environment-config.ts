@@ -22,6 +22,28 @@ const int = (min: number, max: number, what: string) =>
 const percent = (what: string) =>
   z.number({ error: `must be ${what}: a number from 0 to 100` }).min(0, { error: `must be ${what}: a number from 0 to 100` }).max(100, { error: `must be ${what}: a number from 0 to 100` });
 
+/**
+ * How CodeDeploy shifts the router's `live` alias to a new version: all at once, a canary (a
+ * share first, the rest after the interval) or linear (the same share every interval).
+ */
+const CodeDeploySchema = z.discriminatedUnion(
+  'type',
+  [
+    z.object({ type: z.literal('all-at-once') }).strict(),
+    ...(['canary', 'linear'] as const).map((type) =>
+      z
+        .object({
+          type: z.literal(type),
+          percentage: int(1, 99, `the share of traffic each ${type} step shifts, in percent`),
+          intervalMinutes: int(1, 2880, `the minutes between ${type} steps`),
+        })
+        .strict(),
+    ),
+  ],
+  { error: 'must be { "type": "all-at-once" }, or { "type": "canary" | "linear", "percentage": 1-99, "intervalMinutes": 1-2880 }' },
+);
+export type CodeDeploySpec = z.infer<typeof CodeDeploySchema>;
+
 export const EnvironmentConfigSchema = z
   .object({
     region: z.string().regex(REGION, { error: 'must be an AWS region code such as "eu-central-1"' }).default('eu-central-1'),
@@ -86,6 +108,8 @@ export const EnvironmentConfigSchema = z
         error: `must be one of CloudWatch Logs' retention periods: ${LOG_RETENTION_DAYS.join(', ')}`,
       })
       .default(30),
+    codeDeploy: CodeDeploySchema.default({ type: 'canary', percentage: 10, intervalMinutes: 5 }),
+    provisionedConcurrency: int(0, 10_000, 'the execution environments kept warm on the router\'s live alias, 0 for none').default(0),
     throttling: z
       .object({
         rateLimit: int(1, 10_000, 'the steady-state requests per second of each API method'),

@@ -1,6 +1,7 @@
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
@@ -9,6 +10,7 @@ import { INFERENCE_PROFILE_PREFIX, type EnvironmentConfig } from '../config/envi
 import { apiGatewaySchema } from './api-model';
 import type { ConfigStore } from './config-store';
 import { HybridFunction } from './hybrid-function';
+import { liveAlias } from './router-deployment';
 
 export interface RouterApiProps {
   readonly environmentName: string;
@@ -28,6 +30,8 @@ const BUDGET_CEILING_MS = 28_000;
 export class RouterApi extends Construct {
   readonly api: apigw.RestApi;
   readonly routerFunction: HybridFunction;
+  /** The router's `live` alias, which API Gateway invokes and CodeDeploy shifts (RouterDeployment). */
+  readonly routerAlias: lambda.Alias;
   readonly accessLogs: logs.LogGroup;
   /** The web ACL in front of the stage, when `waf` is on. */
   readonly webAcl?: wafv2.CfnWebACL;
@@ -112,7 +116,9 @@ export class RouterApi extends Construct {
       validateRequestBody: true,
       validateRequestParameters: true,
     });
-    const routerIntegration = new apigw.LambdaIntegration(this.routerFunction, { proxy: true, timeout: INTEGRATION_TIMEOUT });
+    this.routerAlias = liveAlias(this.routerFunction, config.provisionedConcurrency);
+    // The alias, never the function: the integration URI and the invoke permissions name `live`.
+    const routerIntegration = new apigw.LambdaIntegration(this.routerAlias, { proxy: true, timeout: INTEGRATION_TIMEOUT });
     this.api.root
       .addResource('v1')
       .addResource('invoke')

@@ -233,6 +233,8 @@ describe.each(ENVIRONMENT_NAMES.map((name, i) => [name, stacks[i]!] as const))('
       expect(byAction['ssm:GetParameterHistory']).toEqual(ssmArn('/*'));
       expect(Object.keys(byAction).sort()).toEqual([
         'cloudwatch:DescribeAlarms',
+        'codedeploy:ListDeployments',
+        'lambda:GetAlias,lambda:ListVersionsByFunction,lambda:UpdateAlias',
         'kms:Decrypt,kms:GenerateDataKey*',
         'sns:Publish',
         'ssm:GetParameter,ssm:GetParameters,ssm:GetParametersByPath',
