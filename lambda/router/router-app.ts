@@ -8,6 +8,7 @@ import type { CircuitBreakers } from '../core/circuit-breaker';
 import { healthView } from '../core/health';
 import { HttpError, NotFoundError } from '../core/http-errors';
 import type { HybridRouter } from '../core/hybrid-router';
+import { invokeAnswer } from '../core/invoke-answer';
 import { parseJsonBody } from '../core/request-body';
 import { rejectedRequestMetrics, routeMetrics } from '../core/router-metrics';
 import { InvokeRequestSchema, MAX_BODY_BYTES } from '../shared/invoke-request';
@@ -67,17 +68,7 @@ export function createRouterApp(deps: RouterAppDependencies): ApiHandler {
     });
 
     if (result.error) return errorResponse(result.error, requestId);
-    return jsonResponse(
-      200,
-      {
-        requestId,
-        output: { text: result.response?.text ?? '', stopReason: result.response?.stopReason ?? 'unknown' },
-        usage: result.response?.usage ?? { inputTokens: 0, outputTokens: 0 },
-        routing: result.routing,
-        latencyMs: result.latencyMs,
-      },
-      requestId,
-    );
+    return jsonResponse(200, invokeAnswer(requestId, result), requestId);
   };
 
   const now = deps.now ?? Date.now;

@@ -42,6 +42,9 @@ export const METRICS = {
   healthCheckSuccess: define('HealthCheckSuccess', 'Count', 'Component', true),
   healthCheckLatency: define('HealthCheckLatency', 'Milliseconds', 'Component'),
   rollbackExecuted: define('RollbackExecuted', 'Count', 'Level'),
+  streamsTruncated: define('StreamsTruncated', 'Count'),
+  jobsSubmitted: define('JobsSubmitted', 'Count'),
+  jobsFailed: define('JobsFailed', 'Count'),
 } as const satisfies Record<string, MetricDefinition>;
 
 /** The `Service` dimension value of each function. */
