@@ -4,10 +4,12 @@ import type { EnvironmentConfig } from './config/environment-config';
 import { AdminApi } from './constructs/admin-api';
 import { ConfigStore } from './constructs/config-store';
 import { HealthChecks } from './constructs/health-checks';
+import { Jobs } from './constructs/jobs';
 import { Monitoring } from './constructs/monitoring';
 import { Notifications } from './constructs/notifications';
 import { Rollback } from './constructs/rollback';
 import { RouterApi } from './constructs/router-api';
+import { StreamApi } from './constructs/stream-api';
 
 export interface HybridRoutingStackProps extends StackProps {
   readonly environmentName: string;
@@ -23,6 +25,8 @@ export class HybridRoutingStack extends Stack {
   readonly notifications: Notifications;
   readonly rollback: Rollback;
   readonly monitoring: Monitoring;
+  readonly streamApi: StreamApi;
+  readonly jobs: Jobs;
 
   constructor(scope: Construct, id: string, props: HybridRoutingStackProps) {
     super(scope, id, props);
@@ -32,6 +36,8 @@ export class HybridRoutingStack extends Stack {
     this.routerApi = new RouterApi(this, 'RouterApi', { environmentName, config, configStore: this.configStore });
     this.healthChecks = new HealthChecks(this, 'HealthChecks', { environmentName, config, configStore: this.configStore });
     this.adminApi = new AdminApi(this, 'AdminApi', { environmentName, config, configStore: this.configStore, api: this.routerApi.api });
+    this.streamApi = new StreamApi(this, 'StreamApi', { environmentName, config, configStore: this.configStore, api: this.routerApi.api });
+    this.jobs = new Jobs(this, 'Jobs', { environmentName, config, configStore: this.configStore, api: this.routerApi.api, pointInTimeRecovery: environmentName === 'prod' });
     this.notifications = new Notifications(this, 'Notifications', { environmentName, email: config.notificationEmail });
     this.rollback = new Rollback(this, 'Rollback', { environmentName, config, configStore: this.configStore, topic: this.notifications.topic });
     const { routerFunction } = this.routerApi;
@@ -46,6 +52,10 @@ export class HybridRoutingStack extends Stack {
         { fn: this.healthChecks.healthCheckFunction, memorySize: this.healthChecks.healthCheckFunction.memorySize, label: 'health check' },
         { fn: this.adminApi.adminFunction, memorySize: this.adminApi.adminFunction.memorySize, label: 'admin' },
         { fn: this.rollback.rollbackFunction, memorySize: this.rollback.rollbackFunction.memorySize, label: 'rollback' },
+        { fn: this.streamApi.streamFunction, memorySize: this.streamApi.streamFunction.memorySize, label: 'stream' },
+        { fn: this.jobs.apiFunction, memorySize: this.jobs.apiFunction.memorySize, label: 'jobs API' },
+        { fn: this.jobs.workerFunction, memorySize: this.jobs.workerFunction.memorySize, label: 'job worker' },
+        { fn: this.jobs.deadLetterFunction, memorySize: this.jobs.deadLetterFunction.memorySize, label: 'job dead letters' },
       ],
       api: this.routerApi.api,
       accessLogs: this.routerApi.accessLogs,
