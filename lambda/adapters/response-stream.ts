@@ -25,15 +25,25 @@ export function streamifyResponse(handler: StreamingHandler): StreamingHandler {
 export class StreamResponse {
   private stream: LambdaResponseStream | undefined;
   private gone = false;
+  private readonly hungUp = new AbortController();
 
   constructor(
     private readonly raw: LambdaResponseStream,
     private readonly requestId: string,
   ) {
-    raw.on('error', () => (this.gone = true));
+    const lost = () => {
+      this.gone = true;
+      this.hungUp.abort(new Error('the caller went away'));
+    };
+    raw.on('error', lost);
     raw.on('close', () => {
-      if (!raw.writableEnded) this.gone = true;
+      if (!raw.writableEnded) lost();
     });
+  }
+
+  /** Aborts when the connection to the caller breaks before the answer ended. */
+  get callerGone(): AbortSignal {
+    return this.hungUp.signal;
   }
 
   /** Whether the SSE answer has begun; after that, failures can only be `error` events. */
@@ -56,9 +66,14 @@ export class StreamResponse {
     await this.write(stream, JSON.stringify(error.toBody(this.requestId)), AbortSignal.timeout(5_000)).catch(() => undefined);
   }
 
-  /** Ends the answer; resolves when the runtime has it all (or the caller is gone). */
+  /** Ends the answer; resolves when the runtime has it all, at once when the caller is gone. */
   end(): Promise<void> {
     if (this.raw.writableEnded || this.raw.destroyed) return Promise.resolve();
+    // Bytes a caller never read would hold `end` forever: drop them.
+    if (this.gone) {
+      this.raw.destroy();
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
       this.raw.on('error', () => resolve());
       this.raw.end(() => resolve());
@@ -82,8 +97,14 @@ export class StreamResponse {
         else resolve();
       };
       const onDrain = () => settle();
-      const onClose = () => settle(new Error('the caller went away'));
-      const onAbort = () => settle(new Error('the caller stopped reading until the stream budget ran out'));
+      const onClose = () => {
+        this.gone = true;
+        settle(new Error('the caller went away'));
+      };
+      const onAbort = () => {
+        this.gone = true;
+        settle(new Error('the caller stopped reading until the stream budget ran out'));
+      };
       stream.on('drain', onDrain);
       stream.on('close', onClose);
       stream.on('error', onClose);

@@ -64,6 +64,8 @@ export interface StreamOptions {
   /** The whole stream's budget, from now to `done`. */
   readonly budgetMs: number;
   readonly sink: StreamSink;
+  /** Aborts when the caller is known to be gone, so generation stops before the next write fails. */
+  readonly callerGone?: AbortSignal;
 }
 
 export interface StreamOutcome {
@@ -101,12 +103,15 @@ interface OpenStream {
 export class StreamRouter {
   constructor(private readonly options: StreamRouterOptions) {}
 
-  async stream(request: ProviderRequest, config: RoutingConfig, routingKey: string, { budgetMs, sink }: StreamOptions): Promise<StreamOutcome> {
+  async stream(request: ProviderRequest, config: RoutingConfig, routingKey: string, { budgetMs, sink, callerGone }: StreamOptions): Promise<StreamOutcome> {
     const { clock } = this.options;
     const startedAt = clock.now();
     const overall = new AbortController();
     const timer = setTimeout(() => overall.abort(new Error(`the stream budget of ${budgetMs} ms ran out`)), budgetMs);
     const events = new EventChannel(sink, overall.signal, () => overall.abort(new Error('the caller went away')));
+    const onCallerGone = () => events.markGone();
+    callerGone?.addEventListener('abort', onCallerGone, { once: true });
+    if (callerGone?.aborted) onCallerGone();
     let open: OpenStream | undefined;
 
     const gate = (provider: Provider): AiProvider => ({
@@ -146,7 +151,8 @@ export class StreamRouter {
       const routed = await router.route(request, routeConfig, routingKey);
       const firstDeltaMs = clock.now() - startedAt;
       if (!routed.response || !open) {
-        await events.send({ event: 'error', data: errorData(routed.error ?? new InternalError()) }).catch(() => undefined);
+        // Nothing sent yet (shed, every path skipped): the caller gets the error as a plain answer.
+        if (events.started) await events.send({ event: 'error', data: errorData(routed.error ?? new InternalError()) }).catch(() => undefined);
         return this.outcome(routed, { startedAt, events, error: routed.error ?? new InternalError(), bytes: 0 });
       }
 
@@ -202,6 +208,7 @@ export class StreamRouter {
       return { ...this.outcome(result, { startedAt, events, error: failure?.error, bytes }), truncated: failure !== undefined, firstDeltaMs };
     } finally {
       clearTimeout(timer);
+      callerGone?.removeEventListener('abort', onCallerGone);
       // Every way out stops generation: an SDK call still open on this signal is closed, not left billing.
       overall.abort(new Error('the stream is over'));
     }
@@ -251,6 +258,8 @@ class ClientGone extends Error {}
 /** Sends events one at a time, in order; the first failed send means the caller is gone. */
 class EventChannel {
   gone = false;
+  /** Whether any event was handed over for sending. */
+  started = false;
   private tail: Promise<void> = Promise.resolve();
 
   constructor(
@@ -260,17 +269,23 @@ class EventChannel {
   ) {}
 
   send(event: StreamEvent): Promise<void> {
+    this.started = true;
     const sent = this.tail.then(async () => {
       if (this.gone) throw new ClientGone('the caller went away');
       try {
         await this.sink(event, this.signal);
       } catch {
-        this.gone = true;
-        this.onGone();
+        this.markGone();
         throw new ClientGone('the caller went away');
       }
     });
     this.tail = sent.catch(() => undefined);
     return sent;
+  }
+
+  markGone(): void {
+    if (this.gone) return;
+    this.gone = true;
+    this.onGone();
   }
 }

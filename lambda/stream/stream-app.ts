@@ -55,6 +55,7 @@ export function createStreamApp(deps: StreamAppDependencies): StreamingHandler {
       const outcome = await deps.router.stream(providerRequest, snapshot.config, routingKey ?? callerIdentityOf(event), {
         budgetMs,
         sink: (streamEvent, signal) => response.event(streamEvent, signal),
+        callerGone: response.callerGone,
       });
       const { result } = outcome;
       if (!response.opened && result.error) await response.error(result.error);
