@@ -35,6 +35,16 @@ export function createJobsApp(deps: JobsAppDependencies) {
   const newJobId = deps.newJobId ?? (() => crypto.randomUUID());
   const now = deps.now ?? Date.now;
 
+  /** A store call; its failure is the store being unavailable, which the caller may retry. */
+  const storeCall = async <T>(call: () => Promise<T>): Promise<T> => {
+    try {
+      return await call();
+    } catch (error) {
+      logger.error('job store call failed', { errorName: error instanceof Error ? error.name : typeof error });
+      throw new UnavailableError('the job store is unavailable; retry shortly', QUEUE_RETRY_AFTER_SECONDS);
+    }
+  };
+
   const submit: RouteHandler = async (event, requestId) => {
     let request;
     try {
@@ -67,15 +77,6 @@ export function createJobsApp(deps: JobsAppDependencies) {
   };
 
   return routeRequests({ 'POST /v1/jobs': submit, 'GET /v1/jobs/{jobId}': status }, logger);
-}
-
-/** A store call; its failure is the store being unavailable, which the caller may retry. */
-async function storeCall<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch {
-    throw new UnavailableError('the job store is unavailable; retry shortly', QUEUE_RETRY_AFTER_SECONDS);
-  }
 }
 
 /** The job's URL as the caller reached the API: its host and stage (or custom domain base path). */

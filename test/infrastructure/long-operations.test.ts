@@ -6,9 +6,7 @@ import { JOB_MAX_RECEIVE_COUNT } from '../../lambda/shared/jobs';
 import { ENVIRONMENT_NAMES } from '../../lambda/shared/vocabulary';
 import { resourcesOf, synthesize, templateOf } from './synth';
 
-// Bundling is what the other infrastructure tests and the asset tests cover; here it only costs time.
-const NO_BUNDLING = { 'aws:cdk:bundling-stacks': [] };
-const { stacks } = synthesize(NO_BUNDLING);
+const { stacks } = synthesize();
 const environments = cdkJson.context.environments as Record<string, any>;
 
 describe.each(ENVIRONMENT_NAMES.map((name, i) => [name, stacks[i]!] as const))('long operations in %s', (name, stack) => {
@@ -163,7 +161,7 @@ describe('long-operation budgets in cdk.json', () => {
   const withBudgets = (budgets: Record<string, unknown>) => {
     const context = structuredClone(cdkJson.context) as any;
     Object.assign(context.environments.dev, budgets);
-    return { ...context, ...NO_BUNDLING, env: 'dev' };
+    return { ...context, env: 'dev' };
   };
 
   it('sets the stream and job timeouts from the configured budgets, within Lambda\'s 15 minutes', () => {
