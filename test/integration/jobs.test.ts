@@ -15,7 +15,6 @@ import {
 
 const ALICE = 'arn:aws:iam::123456789012:user/alice';
 const BOB = 'arn:aws:iam::123456789012:user/bob';
-const FORCE_BEDROCK = { ...HYBRID_FOR_EVERYONE, 'routing/mode': 'force-bedrock' };
 
 let world: World;
 let jobs: JobsWorld;
@@ -57,6 +56,9 @@ async function status(jobId: string, caller = ALICE) {
   const result = await api(jobsEvent(caller, { jobId }), lambdaContext());
   return { status: result.statusCode, json: JSON.parse(result.body) };
 }
+
+// The worker container caches the configuration for a second, so every test here routes by the
+// same one (HYBRID_FOR_EVERYONE) and picks its path by operation instead of by a new mode.
 
 /** One run of the event source mapping over the jobs queue; the worker's context allows its budget. */
 const runWorker = () => jobs.sqs.poll(JOBS_QUEUE, (event) => worker(event, { ...lambdaContext(), getRemainingTimeInMillis: () => 60_000 }), 5);
@@ -135,8 +137,7 @@ describe('jobs', () => {
 
   it('fails at once when the model rejects the request: another try would fail the same way', async () => {
     world.bedrock.defaultBehavior = { kind: 'error', type: 'ValidationException', status: 400 };
-    seedConfig(world.ssm, FORCE_BEDROCK);
-    const { jobId } = (await submit()).json;
+    const { jobId } = (await submit(request('emergency'))).json;
     expect((await runWorker()).failed).toHaveLength(0);
     expect((await status(jobId)).json).toMatchObject({ status: 'failed', attempts: 1, error: { code: 'ValidationError' } });
   });
@@ -175,12 +176,11 @@ describe('jobs', () => {
   });
 
   it('answers an answer slower than the synchronous limit, which /v1/invoke cannot', async () => {
-    seedConfig(world.ssm, FORCE_BEDROCK);
     world.bedrock.defaultBehavior = { kind: 'answer', text: 'a slow, considered answer', delayMs: 600 };
     const invoke = loadHandler(require.resolve('../../lambda/router/handler'), lambdaEnvironment(world, { BUDGET_CEILING_MS: '300' }));
-    expect((await invoke(invokeEvent(request()), lambdaContext())).statusCode).toBe(504);
+    expect((await invoke(invokeEvent(request('emergency')), lambdaContext())).statusCode).toBe(504);
 
-    const { jobId } = (await submit()).json;
+    const { jobId } = (await submit(request('emergency'))).json;
     await runWorker();
     expect((await status(jobId)).json).toMatchObject({ status: 'succeeded', result: { output: { text: 'a slow, considered answer' }, routing: { provider: 'bedrock' } } });
   });

@@ -113,7 +113,7 @@ describe('POST /v1/stream', () => {
 
   it('stops generation when the stream budget runs out: the abort resets the Bedrock stream', async () => {
     world.bedrock.queue({ kind: 'stream', deltas: ['First ', 'never'], holdAfter: 1 });
-    const { events } = await newStream(HYBRID_FOR_EVERYONE, { STREAM_BUDGET_MS: '400' })(body('emergency'));
+    const { events } = await newStream(HYBRID_FOR_EVERYONE, { STREAM_BUDGET_MS: '1500' })(body('emergency'));
     expect(names(events)).toEqual(['routing', 'delta', 'error']);
     expect(events[2]!.data).toMatchObject({ code: 'Timeout' });
     expect(await world.bedrock.streamCalls[0]!.closed).toEqual({ reset: true });
@@ -128,7 +128,7 @@ describe('POST /v1/stream', () => {
       deltasSeen += (chunk.toString('utf8').match(/event: delta/g) ?? []).length;
       if (deltasSeen >= 2) response.pause();
     });
-    const { events } = await newStream(HYBRID_FOR_EVERYONE, { STREAM_BUDGET_MS: '500' })(body('emergency'), response);
+    const { events } = await newStream(HYBRID_FOR_EVERYONE, { STREAM_BUDGET_MS: '1500' })(body('emergency'), response);
     const call = world.bedrock.streamCalls[0]!;
     expect(await call.closed).toEqual({ reset: true });
     expect(call.sent).toBeLessThan(2_000);

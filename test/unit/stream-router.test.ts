@@ -133,5 +133,6 @@ describe('longOperationConfig', () => {
     expect(longOperationConfig(config, 'infrastructure', 60_000).policy.operations.infrastructure.budget).toEqual({ targetMs: 55_000, hardMs: 60_000 });
     expect(longOperationConfig(config, 'background', 600_000).policy.operations.background.budget).toEqual({ targetMs: 600_000, hardMs: 600_000 });
     expect(longOperationConfig(config, 'background', 600_000).policy.operations.emergency).toBe(config.policy.operations.emergency);
+    expect(longOperationConfig(config, 'emergency', 6_000).policy.operations.emergency.budget).toEqual({ targetMs: 5_000, hardMs: 6_000 });
   });
 });
