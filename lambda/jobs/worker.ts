@@ -64,7 +64,12 @@ export function createWorker(deps: WorkerDependencies) {
     const { routingKey, ...request } = job.request;
     const result = await router.route(request, longOperationConfig(snapshot.config, request.operation, budgetMs), routingKey ?? job.owner);
     const status = result.error?.status ?? 200;
-    publishMetrics(metrics, routeMetrics(result, status, result.routing.cohort ?? 'control'));
+    // No `Latency`: a job may rightly take minutes, and the hybrid latency alarm would roll back a
+    // healthy ramp for it. Requests and errors count like any other request's.
+    publishMetrics(
+      metrics,
+      routeMetrics(result, status, result.routing.cohort ?? 'control').filter((point) => point.metric !== METRICS.latency),
+    );
 
     let verdict: JobVerdict = judgeTry(
       result.error ? { error: result.error.toBody(jobId).error, status } : { result: invokeAnswer(jobId, result) },

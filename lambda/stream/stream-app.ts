@@ -60,8 +60,10 @@ export function createStreamApp(deps: StreamAppDependencies): StreamingHandler {
       const { result } = outcome;
       if (!response.opened && result.error) await response.error(result.error);
 
+      // Latency is the wait for the first delta: what the caller waits before the answer starts, and
+      // what the latency alarm and ramp gate can judge. A long answer streaming steadily is no slowness.
       publishMetrics(metrics, [
-        ...routeMetrics(result, outcome.status, result.routing.cohort ?? 'control'),
+        ...routeMetrics({ ...result, latencyMs: outcome.firstDeltaMs ?? result.latencyMs }, outcome.status, result.routing.cohort ?? 'control'),
         ...(outcome.truncated ? [{ metric: METRICS.streamsTruncated, value: 1 }] : []),
       ]);
       logger.info('stream routed', {

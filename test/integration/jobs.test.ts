@@ -99,6 +99,7 @@ describe('jobs', () => {
     expect(jobs.sqs.messages(JOBS_QUEUE)).toHaveLength(0);
     expect(emfWith('JobsSubmitted')[0]!.values.JobsSubmitted).toBe(1);
     expect(emfWith('Requests').find((d) => d.dimensions.Cohort === 'hybrid')!.dimensions.Service).toBe('router');
+    expect(emfWith('Latency')).toHaveLength(0);
     expect(JSON.stringify(stdout.lines)).not.toContain('incident timeline');
   });
 
