@@ -30,6 +30,8 @@ export interface ApiClientOptions {
   readonly region: string;
   readonly credentials: AwsCredentialIdentity | AwsCredentialIdentityProvider;
   readonly timeoutMs?: number;
+  /** Deadline of a streamed answer. @default 16 minutes */
+  readonly streamTimeoutMs?: number;
 }
 
 /** Calls the Hybrid Routing API with every request signed with SigV4 for `execute-api`. */
@@ -43,6 +45,30 @@ export class ApiClient {
   }
 
   async request(method: string, path: string, body?: unknown, query: Record<string, string> = {}): Promise<ApiResponse> {
+    const response = await this.send(method, path, body, query, 'application/json', this.options.timeoutMs ?? 30_000);
+    return { status: response.status, body: await parseBody(response) };
+  }
+
+  /**
+   * Sends a request whose answer may be server-sent events, and hands each piece of text to
+   * `onText` as it arrives. A non-stream answer (an error) comes back parsed, as from `request`.
+   */
+  async stream(method: string, path: string, body: unknown, onText: (text: string) => void): Promise<ApiResponse & { readonly streamed: boolean }> {
+    // A stream may run for API Gateway's 15 minutes; the timeout only guards against a dead connection.
+    const response = await this.send(method, path, body, {}, 'text/event-stream', this.options.streamTimeoutMs ?? 16 * 60_000);
+    if (!response.ok || !response.body || !(response.headers.get('content-type') ?? '').startsWith('text/event-stream')) {
+      return { status: response.status, body: await parseBody(response), streamed: false };
+    }
+    const decoder = new TextDecoder();
+    try {
+      for await (const chunk of response.body) onText(decoder.decode(chunk as Uint8Array, { stream: true }));
+    } catch (error) {
+      throw new NetworkError(new URL(path, this.base).origin, error);
+    }
+    return { status: response.status, body: null, streamed: true };
+  }
+
+  private async send(method: string, path: string, body: unknown, query: Record<string, string>, accept: string, timeoutMs: number): Promise<Response> {
     const url = new URL(path.replace(/^\//, ''), this.base);
     for (const [key, value] of Object.entries(query)) url.searchParams.set(key, value);
     const payload = body === undefined ? undefined : JSON.stringify(body);
@@ -55,29 +81,25 @@ export class ApiClient {
       query: Object.fromEntries(url.searchParams),
       headers: {
         host: url.host,
-        accept: 'application/json',
+        accept,
         ...(payload === undefined ? {} : { 'content-type': 'application/json' }),
       },
       body: payload,
     });
-    let response: Response;
     try {
-      response = await fetch(url, {
-        method,
-        headers: signed.headers,
-        body: payload,
-        signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000),
-      });
+      return await fetch(url, { method, headers: signed.headers, body: payload, signal: AbortSignal.timeout(timeoutMs) });
     } catch (error) {
       throw new NetworkError(url.origin, error);
     }
-    const text = await response.text();
-    let parsed: unknown = text;
-    try {
-      parsed = text ? JSON.parse(text) : null;
-    } catch {
-      // A non-JSON answer (a proxy's error page) is passed on as text.
-    }
-    return { status: response.status, body: parsed };
+  }
+}
+
+async function parseBody(response: Response): Promise<unknown> {
+  const text = await response.text();
+  try {
+    return text ? JSON.parse(text) : null;
+  } catch {
+    // A non-JSON answer (a proxy's error page) is passed on as text.
+    return text;
   }
 }

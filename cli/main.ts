@@ -7,6 +7,7 @@ import { ROUTING_MODES } from '../lambda/shared/vocabulary';
 import { ApiClient, NetworkError, type ApiResponse } from './api-client';
 import { ApiUrlError, apiUrlOf, regionOf } from './api-url';
 import { formatAudit, formatHealth, formatSmoke, formatState } from './format';
+import { invokeCommand } from './invoke';
 
 /** Exit codes scripts can rely on. */
 export const EXIT = {
@@ -27,6 +28,10 @@ export interface CliIo {
   /** Where credentials come from; the default AWS chain unless a test gives its own. */
   readonly credentials?: AwsCredentialIdentityProvider;
   readonly env?: NodeJS.ProcessEnv;
+  /** Writes text as it is, without a newline: streamed tokens. @default process.stdout.write */
+  readonly write?: (text: string) => void;
+  /** Waits between polls of a job. @default setTimeout */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 interface GlobalOptions {
@@ -104,10 +109,13 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   };
 
   /** Sends one request; prints the answer and turns failures into exit codes. */
-  const send = async (method: string, path: string, body?: unknown, query?: Record<string, string>, accept: readonly number[] = []): Promise<ApiResponse> => {
-    let response: ApiResponse;
+  const send = async (method: string, path: string, body?: unknown, query?: Record<string, string>, accept: readonly number[] = []): Promise<ApiResponse> =>
+    check(await call((api) => api.request(method, path, body, query)), accept);
+
+  /** Makes one call to the API, turning an unreachable API or missing credentials into exit codes. */
+  const call = async <T>(request: (api: ApiClient) => Promise<T>): Promise<T> => {
     try {
-      response = await (await client()).request(method, path, body, query);
+      return await request(await client());
     } catch (error) {
       if (error instanceof NetworkError) {
         io.stderr(`error: ${error.message}`);
@@ -119,6 +127,10 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       }
       throw error;
     }
+  };
+
+  /** Passes a 2xx answer (or one of `accept`) on; prints any other and exits with its code. */
+  const check = <R extends ApiResponse>(response: R, accept: readonly number[] = []): R => {
     if ((response.status >= 200 && response.status < 300) || accept.includes(response.status)) return response;
     if (globals().json) io.stdout(JSON.stringify(response.body, null, 2));
     const apiError = response.body?.error;
@@ -282,6 +294,16 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       const response = await send('GET', 'admin/audit', undefined, query);
       io.stdout(globals().json ? JSON.stringify(response.body, null, 2) : formatAudit(response.body.entries));
     });
+
+  program.addCommand(
+    invokeCommand({
+      io,
+      json: () => globals().json === true,
+      send,
+      stream: (path, body, onText) => call((api) => api.stream('POST', path, body, onText)).then((response) => check(response)),
+      exit: (code) => new ExitWith(code),
+    }).copyInheritedSettings(program),
+  );
 
   try {
     await program.parseAsync([...argv], { from: 'user' });

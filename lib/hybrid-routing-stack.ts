@@ -1,15 +1,17 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { EnvironmentConfig } from './config/environment-config';
 import { AdminApi } from './constructs/admin-api';
 import { ApiAccess } from './constructs/api-access';
 import { ConfigStore } from './constructs/config-store';
 import { HealthChecks } from './constructs/health-checks';
+import { Jobs } from './constructs/jobs';
 import { Monitoring } from './constructs/monitoring';
 import { Notifications } from './constructs/notifications';
 import { Rollback } from './constructs/rollback';
 import { RouterApi } from './constructs/router-api';
 import { RouterDeployment } from './constructs/router-deployment';
+import { StreamApi } from './constructs/stream-api';
 
 export interface HybridRoutingStackProps extends StackProps {
   readonly environmentName: string;
@@ -27,6 +29,8 @@ export class HybridRoutingStack extends Stack {
   readonly monitoring: Monitoring;
   readonly access: ApiAccess;
   readonly routerDeployment: RouterDeployment;
+  readonly streamApi: StreamApi;
+  readonly jobs: Jobs;
 
   constructor(scope: Construct, id: string, props: HybridRoutingStackProps) {
     super(scope, id, props);
@@ -42,6 +46,8 @@ export class HybridRoutingStack extends Stack {
       logRetention: config.logRetentionDays,
     });
     this.adminApi = new AdminApi(this, 'AdminApi', { environmentName, config, configStore: this.configStore, api: this.routerApi.api, topic: this.notifications.topic });
+    this.streamApi = new StreamApi(this, 'StreamApi', { environmentName, config, configStore: this.configStore, api: this.routerApi.api });
+    this.jobs = new Jobs(this, 'Jobs', { environmentName, config, configStore: this.configStore, api: this.routerApi.api, pointInTimeRecovery: environmentName === 'prod' });
     this.rollback = new Rollback(this, 'Rollback', { environmentName, config, configStore: this.configStore, topic: this.notifications.topic });
     const { routerFunction } = this.routerApi;
     this.monitoring = new Monitoring(this, 'Monitoring', {
@@ -54,12 +60,24 @@ export class HybridRoutingStack extends Stack {
         { label: 'health-check-failures', queue: this.healthChecks.failures, holds: this.healthChecks.failures.holds },
         { label: 'rollback-failures', queue: this.rollback.failures, holds: this.rollback.failures.holds },
         ...this.notifications.deadLetterQueues,
+        {
+          label: 'job-failures',
+          queue: this.jobs.deadLetterQueue,
+          holds: this.jobs.deadLetterQueue.holds,
+          // Its consumer marks each job failed and deletes the message, so count arrivals, not what is left.
+          metric: this.jobs.metricDeadLettered({ period: Duration.minutes(1) }),
+          action: 'Each job is marked failed with its error; look up why in the worker\'s logs.',
+        },
       ],
       functions: [
         { fn: routerFunction, memorySize: routerFunction.memorySize, label: 'router' },
         { fn: this.healthChecks.healthCheckFunction, memorySize: this.healthChecks.healthCheckFunction.memorySize, label: 'health check' },
         { fn: this.adminApi.adminFunction, memorySize: this.adminApi.adminFunction.memorySize, label: 'admin' },
         { fn: this.rollback.rollbackFunction, memorySize: this.rollback.rollbackFunction.memorySize, label: 'rollback' },
+        { fn: this.streamApi.streamFunction, memorySize: this.streamApi.streamFunction.memorySize, label: 'stream' },
+        { fn: this.jobs.apiFunction, memorySize: this.jobs.apiFunction.memorySize, label: 'jobs API' },
+        { fn: this.jobs.workerFunction, memorySize: this.jobs.workerFunction.memorySize, label: 'job worker' },
+        { fn: this.jobs.deadLetterFunction, memorySize: this.jobs.deadLetterFunction.memorySize, label: 'job dead letters' },
       ],
       api: this.routerApi.api,
       accessLogs: this.routerApi.accessLogs,

@@ -49,6 +49,8 @@ export interface RouterOptions {
   readonly budgetCeilingMs: number;
   /** Health data older than this reads as unknown. */
   readonly healthStaleAfterMs: number;
+  /** Told when a path is about to be tried, before its first call: streams announce it as a `routing` event. */
+  readonly onAttempt?: (routing: RoutingSummary & { readonly provider: Provider }) => void;
 }
 
 export type AttemptOutcome = 'success' | FailureKind | 'circuit-open' | 'no-budget';
@@ -138,6 +140,7 @@ export class HybridRouter {
         attempts.push({ provider, outcome: 'circuit-open', latencyMs: 0, retried: false, openedBreaker: false });
         continue;
       }
+      this.options.onAttempt?.({ ...summary(provider), provider });
 
       const pathStartedAt = clock.now();
       const pathDeadline = pathStartedAt + windowMs;

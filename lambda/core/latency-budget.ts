@@ -37,6 +37,9 @@ export class LatencyBudget {
 /** The share of an operation's target budget a request may spend waiting for its configuration. */
 export const CONFIG_WAIT_SHARE = 0.5;
 
+/** How long a request may wait for SSM by default: SSM answers in tens of milliseconds. */
+export const DEFAULT_CONFIG_READ_TIMEOUT_MS = 1_000;
+
 /**
  * How long a request may wait for a configuration read (safety invariant 6): half the
  * operation's target budget, and never more than `limitMs`. The rest of the target goes to the

@@ -62,7 +62,11 @@ export function oversizeAnswer(provider: Provider, text: string): ProviderFailur
   // A UTF-16 code unit is at most 3 bytes of UTF-8, so most answers need no count at all.
   if (text.length * 3 <= MAX_ANSWER_BYTES) return undefined;
   const bytes = Buffer.byteLength(text, 'utf8');
-  if (bytes <= MAX_ANSWER_BYTES) return undefined;
+  return bytes <= MAX_ANSWER_BYTES ? undefined : answerTooLarge(provider, bytes);
+}
+
+/** The failure for an answer, whole or streamed so far, of `bytes` bytes of UTF-8 text. */
+export function answerTooLarge(provider: Provider, bytes: number): ProviderFailure {
   return new ProviderFailure(provider, 'fatal', `the answer is ${bytes} bytes, over the ${MAX_ANSWER_BYTES}-byte limit`);
 }
 

@@ -8,7 +8,8 @@ import type { CircuitBreakers } from '../core/circuit-breaker';
 import { healthView } from '../core/health';
 import { HttpError, NotFoundError } from '../core/http-errors';
 import type { HybridRouter } from '../core/hybrid-router';
-import { configWaitMs } from '../core/latency-budget';
+import { DEFAULT_CONFIG_READ_TIMEOUT_MS, configWaitMs } from '../core/latency-budget';
+import { invokeAnswer } from '../core/invoke-answer';
 import { parseJsonBody } from '../core/request-body';
 import { rejectedRequestMetrics, routeMetrics } from '../core/router-metrics';
 import { InvokeRequestSchema, MAX_BODY_BYTES } from '../shared/invoke-request';
@@ -31,9 +32,6 @@ export interface RouterAppDependencies {
   readonly configReadTimeoutMs?: number;
   readonly now?: () => number;
 }
-
-/** How long a request may wait for SSM by default: SSM answers in tens of milliseconds. */
-export const DEFAULT_CONFIG_READ_TIMEOUT_MS = 1_000;
 
 export type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
@@ -82,17 +80,7 @@ export function createRouterApp(deps: RouterAppDependencies): ApiHandler {
     });
 
     if (result.error) return errorResponse(result.error, requestId);
-    return jsonResponse(
-      200,
-      {
-        requestId,
-        output: { text: result.response?.text ?? '', stopReason: result.response?.stopReason ?? 'unknown' },
-        usage: result.response?.usage ?? { inputTokens: 0, outputTokens: 0 },
-        routing: result.routing,
-        latencyMs: result.latencyMs,
-      },
-      requestId,
-    );
+    return jsonResponse(200, invokeAnswer(requestId, result), requestId);
   };
 
   /** The health view from the cached configuration, with this container's own view of the router laid over it. */

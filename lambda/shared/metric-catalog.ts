@@ -46,6 +46,9 @@ export const METRICS = {
   rollbackExecuted: { ...define('RollbackExecuted', 'Count', 'Level'), secondDimension: 'Source' },
   /** Parameters missing or unparseable at a fresh read (router) or a health-check run (health-check). */
   configProblems: define('ConfigProblems', 'Count'),
+  streamsTruncated: define('StreamsTruncated', 'Count'),
+  jobsSubmitted: define('JobsSubmitted', 'Count'),
+  jobsFailed: define('JobsFailed', 'Count'),
 } as const satisfies Record<string, MetricDefinition>;
 
 /** The `Service` dimension value of each function. */

@@ -124,6 +124,18 @@ export const EnvironmentConfigSchema = z
       .default({ rateLimit: 50, burstLimit: 100, healthRateLimit: 10, healthBurstLimit: 20 }),
     configCacheTtlSeconds: int(1, 300, 'how long the router caches the configuration store').default(5),
     waf: z.boolean({ error: 'must be true or false' }).default(false),
+    streaming: z
+      .object({
+        budgetSeconds: int(1, 900, 'the longest a /v1/stream answer may take, first byte to last (API Gateway streams for at most 15 minutes)'),
+      })
+      .strict()
+      .default({ budgetSeconds: 60 }),
+    jobs: z
+      .object({
+        budgetMinutes: int(1, 14, 'the longest one try of a job may take (a Lambda function runs at most 15 minutes)'),
+      })
+      .strict()
+      .default({ budgetMinutes: 10 }),
   })
   .strict();
 

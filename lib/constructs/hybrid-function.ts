@@ -19,9 +19,10 @@ export interface HybridFunctionProps {
   readonly logRetention: logs.RetentionDays;
   /**
    * How the function is invoked. A synchronous function (behind API Gateway) has no events to
-   * dead-letter; an asynchronous one must be given an on-failure destination by its construct.
+   * dead-letter; an asynchronous one must be given an on-failure destination by its construct; a
+   * queue consumer's failed messages stay in its queue, whose redrive policy dead-letters them.
    */
-  readonly invocation: 'synchronous' | 'asynchronous';
+  readonly invocation: 'synchronous' | 'asynchronous' | 'queue';
   readonly environment?: Record<string, string>;
   /**
    * Concurrency kept for this function alone.
@@ -110,6 +111,19 @@ export class HybridFunction extends nodejs.NodejsFunction {
       Validations.of(this).acknowledge({
         id: 'Serverless-LambdaAsyncFailureDestination',
         reason: 'Invoked synchronously by API Gateway only; there are no asynchronous invocations to route on failure.',
+      });
+    } else if (invocation === 'queue') {
+      Validations.of(this).acknowledge({
+        id: 'Serverless-LambdaDLQ',
+        reason: 'Invoked only by an SQS event source mapping: a failed message returns to its queue, whose redrive policy moves it to a dead-letter queue.',
+      });
+      Validations.of(this).acknowledge({
+        id: 'Serverless-LambdaAsyncFailureDestination',
+        reason: 'Invoked only by an SQS event source mapping, synchronously; there are no asynchronous invocations to route on failure.',
+      });
+      Validations.of(this).acknowledge({
+        id: 'Serverless-LambdaEventSourceMappingDestination',
+        reason: 'SQS event source mappings take no on-failure destination; the queue\'s redrive policy to its dead-letter queue does that job.',
       });
     } else {
       Validations.of(this).acknowledge({

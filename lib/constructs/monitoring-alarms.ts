@@ -18,6 +18,13 @@ export interface WatchedQueue {
   readonly queue: sqs.IQueue;
   /** What lands in the queue, for the alarm's description, e.g. "failed health-check runs". */
   readonly holds: string;
+  /**
+   * What counts as a message in the queue, for a queue that a consumer drains.
+   * @default - the queue's visible messages (Maximum over a minute)
+   */
+  readonly metric?: cloudwatch.IMetric;
+  /** @default - "Read them, act, then purge the queue; the alarm stays in ALARM until it is empty." */
+  readonly action?: string;
 }
 
 export interface MonitoringAlarmsProps {
@@ -181,7 +188,7 @@ export function createAlarms(scope: Construct, props: MonitoringAlarmsProps): { 
   };
 
   const labels = new Set<string>();
-  const deadLetterAlarms = props.deadLetterQueues.map(({ label, queue, holds }) => {
+  const deadLetterAlarms = props.deadLetterQueues.map(({ label, queue, holds, metric, action }) => {
     if (!/^[a-z][a-z0-9-]*$/.test(label) || labels.has(label)) {
       throw new Error(`dead-letter queue label must be unique lowercase letters, digits and dashes, got "${label}"`);
     }
@@ -190,8 +197,8 @@ export function createAlarms(scope: Construct, props: MonitoringAlarmsProps): { 
     return notify(
       new cloudwatch.Alarm(scope, `DeadLetters${pascal}Alarm`, {
         alarmName: deadLetterAlarmNameOf(environmentName, label),
-        alarmDescription: `Notify: the ${label} dead-letter queue holds messages: ${holds}. Read them, act, then purge the queue; the alarm stays in ALARM until it is empty.`,
-        metric: queue.metricApproximateNumberOfMessagesVisible({ period: oneMinute, statistic: 'Maximum' }),
+        alarmDescription: `Notify: the ${label} dead-letter queue holds messages: ${holds}. ${action ?? 'Read them, act, then purge the queue; the alarm stays in ALARM until it is empty.'}`,
+        metric: metric ?? queue.metricApproximateNumberOfMessagesVisible({ period: oneMinute, statistic: 'Maximum' }),
         threshold: 0,
         comparisonOperator: above,
         evaluationPeriods: 1,

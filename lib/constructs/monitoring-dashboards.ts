@@ -29,6 +29,9 @@ export const DASHBOARD_CONTENTS = {
     METRICS.fallbacks,
     METRICS.circuitOpen,
     METRICS.healthCheckLatency,
+    METRICS.streamsTruncated,
+    METRICS.jobsSubmitted,
+    METRICS.jobsFailed,
   ],
   Security: [METRICS.piiDetected, METRICS.clientErrors, METRICS.requests],
   Cost: [METRICS.inputTokens, METRICS.outputTokens],
@@ -188,6 +191,14 @@ class DashboardDrawing {
           logGroupNames: [props.routerLogs.logGroupName],
           queryLines: ['filter @type = "REPORT" and ispresent(@initDuration)', 'stats count(*) as coldStarts, avg(@initDuration) as avgInitMs, max(@initDuration) as maxInitMs by bin(5m)'],
           width: 6,
+        }),
+      ],
+      [
+        new cloudwatch.GraphWidget({
+          title: 'Long operations: streams cut after their first delta, jobs submitted and failed',
+          left: [m.metric(METRICS.streamsTruncated, { label: 'streams truncated' }), m.metric(METRICS.jobsFailed, { label: 'jobs failed' })],
+          right: [m.metric(METRICS.jobsSubmitted, { label: 'jobs submitted' })],
+          width: 12,
         }),
       ],
     ];

@@ -202,6 +202,9 @@ describe.each(ENVIRONMENT_NAMES.map((name, i) => [name, stacks[i]!] as const))('
       'DELETE /admin/rollback': 'AWS_IAM',
       'POST /admin/circuit-breakers/reset': 'AWS_IAM',
       'GET /admin/audit': 'AWS_IAM',
+      'POST /v1/stream': 'AWS_IAM',
+      'POST /v1/jobs': 'AWS_IAM',
+      'GET /v1/jobs/{jobId}': 'AWS_IAM',
     });
   });
 

@@ -5,9 +5,13 @@ import cdkJson from '../../cdk.json';
 import { buildApp } from '../../lib/app';
 import type { HybridRoutingStack } from '../../lib/hybrid-routing-stack';
 
-/** Builds the app from cdk.json's own context, as `cdk synth` does; `context` adds to it. */
+/**
+ * Builds the app from cdk.json's own context, as `cdk synth` does; `context` adds to it. Templates
+ * are all these tests read, so functions are not bundled (`test/integration/assets.test.ts` runs
+ * the bundles); `context` may turn bundling back on.
+ */
 export function synthesize(context: Record<string, unknown> = {}): { app: App; stacks: HybridRoutingStack[] } {
-  const app = new App({ context: { ...cdkJson.context, ...context } });
+  const app = new App({ context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [], ...context } });
   return buildApp(app);
 }
 

@@ -1,23 +1,25 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import errorRateAlarm from '../fixtures/alarm-event-error-rate.json';
 import scheduledEvent from '../fixtures/scheduled-event.json';
 import { DEFAULT_PARAMETER_VALUES } from '../../lambda/shared/routing-config';
+import { StreamEventParser } from '../../lambda/shared/stream-events';
 import { COMPONENTS } from '../../lambda/shared/vocabulary';
 import { assetByPrefix, synthesizeAssets, type FunctionAsset } from '../support/assets';
+import { JOBS_QUEUE, JOBS_TABLE, VISIBILITY_MS, jobsEvent, startJobsWorld, type JobsWorld } from './support/jobs-world';
 import { CONFIG_PATH, HYBRID_FOR_EVERYONE, StdoutCapture, TOPIC_ARN, apiEvent, invokeEvent, seedConfig, startWorld, type World } from './support/world';
 
 let world: World;
+let jobs: JobsWorld;
 let assets: Record<string, FunctionAsset>;
 
 beforeAll(async () => {
-  world = await startWorld();
+  [world, jobs] = await Promise.all([startWorld(), startJobsWorld()]);
   assets = synthesizeAssets('dev');
 }, 120_000);
-afterAll(async () => world.stop());
+afterAll(async () => Promise.all([world.stop(), jobs.stop()]));
 
 interface AssetRun {
   readonly results: any[];
@@ -25,12 +27,15 @@ interface AssetRun {
   readonly output: StdoutCapture;
 }
 
-/**
- * Runs a bundled function from the cloud assembly in its own Node process, configured only by its
- * template environment, the standard AWS_ENDPOINT_URL_* variables and MCP_SERVER_URL. Each
- * invocation gets the template's timeout unless `timeoutMs` shrinks it.
- */
-async function runAsset(asset: FunctionAsset, events: unknown[], options: { resolved?: Record<string, string>; timeoutMs?: number } = {}): Promise<AssetRun> {
+interface AssetOptions {
+  /** What CloudFormation resolves at deploy time (Refs to other resources). */
+  readonly resolved?: Record<string, string>;
+  /** Shrinks each invocation's timeout below the template's. */
+  readonly timeoutMs?: number;
+}
+
+/** Starts a bundled function in its own Node process; `child` can be killed mid-run. */
+function startAsset(asset: FunctionAsset, events: unknown[], options: AssetOptions = {}): { child: ChildProcess; run: Promise<AssetRun> } {
   const dir = mkdtempSync(path.join(tmpdir(), 'asset-'));
   const eventsFile = path.join(dir, 'events.json');
   const resultsFile = path.join(dir, 'results.json');
@@ -39,32 +44,44 @@ async function runAsset(asset: FunctionAsset, events: unknown[], options: { reso
   const timeoutMs = options.timeoutMs ?? asset.timeoutSeconds * 1000;
   // One file for both streams, as CloudWatch Logs gets them: their lines stay in order.
   const output = openSync(outputFile, 'w');
-  try {
-    const child = spawn(process.execPath, [path.join(__dirname, '..', 'support', 'invoke-asset.mjs'), asset.file, eventsFile, resultsFile, String(timeoutMs)], {
-      env: {
-        PATH: process.env.PATH,
-        ...asset.environment,
-        // What CloudFormation resolves at deploy time (Refs to other resources).
-        ...options.resolved,
-        AWS_REGION: 'eu-central-1',
-        AWS_ACCESS_KEY_ID: 'AKIAFAKEFORTESTS',
-        AWS_SECRET_ACCESS_KEY: 'fake-secret-for-tests',
-        AWS_ENDPOINT_URL_SSM: world.ssm.url,
-        AWS_ENDPOINT_URL_BEDROCK_RUNTIME: world.bedrock.url,
-        AWS_ENDPOINT_URL_SNS: world.sns.url,
-        MCP_SERVER_URL: world.mcp.url,
-      },
-      stdio: ['ignore', output, output],
-      timeout: 60_000,
-    });
-    const [code] = (await once(child, 'exit')) as [number | null];
-    if (code !== 0) throw new Error(`the asset run exited with ${code}:\n${readFileSync(outputFile, 'utf8')}`);
-  } finally {
-    closeSync(output);
-  }
-  const capture = new StdoutCapture();
-  capture.lines.push(...readFileSync(outputFile, 'utf8').split('\n').filter((line) => line.trim() !== ''));
-  return { results: JSON.parse(readFileSync(resultsFile, 'utf8')) as any[], output: capture };
+  const child = spawn(process.execPath, [path.join(__dirname, '..', 'support', 'invoke-asset.mjs'), asset.file, eventsFile, resultsFile, String(timeoutMs)], {
+    env: {
+      PATH: process.env.PATH,
+      ...asset.environment,
+      ...options.resolved,
+      AWS_REGION: 'eu-central-1',
+      AWS_ACCESS_KEY_ID: 'AKIAFAKEFORTESTS',
+      AWS_SECRET_ACCESS_KEY: 'fake-secret-for-tests',
+      AWS_ENDPOINT_URL_SSM: world.ssm.url,
+      AWS_ENDPOINT_URL_BEDROCK_RUNTIME: world.bedrock.url,
+      AWS_ENDPOINT_URL_SNS: world.sns.url,
+      AWS_ENDPOINT_URL_DYNAMODB: jobs.dynamodb.url,
+      AWS_ENDPOINT_URL_SQS: jobs.sqs.url,
+      MCP_SERVER_URL: world.mcp.url,
+    },
+    stdio: ['ignore', output, output],
+    timeout: 60_000,
+  });
+  const run = new Promise<AssetRun>((resolve, reject) =>
+    child.on('exit', (code, signal) => {
+      closeSync(output);
+      const printed = readFileSync(outputFile, 'utf8');
+      if (code !== 0) return reject(new Error(`the asset run exited with ${signal ?? code}:\n${printed}`));
+      const capture = new StdoutCapture();
+      capture.lines.push(...printed.split('\n').filter((line) => line.trim() !== ''));
+      resolve({ results: JSON.parse(readFileSync(resultsFile, 'utf8')) as any[], output: capture });
+    }),
+  );
+  return { child, run };
+}
+
+/**
+ * Runs a bundled function from the cloud assembly in its own Node process, configured only by its
+ * template environment, the standard AWS_ENDPOINT_URL_* variables and MCP_SERVER_URL. Each
+ * invocation gets the template's timeout unless `timeoutMs` shrinks it.
+ */
+function runAsset(asset: FunctionAsset, events: unknown[], options: AssetOptions = {}): Promise<AssetRun> {
+  return startAsset(asset, events, options).run;
 }
 
 async function invokeAsset(asset: FunctionAsset, events: unknown[], resolved: Record<string, string> = {}): Promise<any[]> {
@@ -288,5 +305,56 @@ describe('the health-check asset with SSM throttled', () => {
     expect(firstWriteFailure).toBeGreaterThan(lastMetric);
     // One SDK attempt for the read: the only retries are the writer's, bounded by the deadline.
     expect(world.ssm.count('GetParametersByPath')).toBe(1);
+  });
+});
+
+describe('the long-operation assets in cdk.out', () => {
+  const jobsResolved = () => ({ JOBS_TABLE_NAME: JOBS_TABLE, JOBS_QUEUE_URL: jobs.sqs.queueUrl(JOBS_QUEUE) });
+
+  it('the stream function streams Bedrock deltas as server-sent events through the runtime\'s streaming contract', async () => {
+    const stream = assetByPrefix(assets, 'StreamApiStreamFunction');
+    expect(stream.environment).toMatchObject({ STREAM_BUDGET_MS: '60000', CONFIG_PATH: '/hybrid-routing/dev' });
+    seedConfig(world.ssm, HYBRID_FOR_EVERYONE);
+    world.bedrock.reset();
+    world.bedrock.queue({ kind: 'stream', deltas: ['Streamed ', 'from ', 'the ', 'bundle.'], delayMs: 20 });
+    const event = invokeEvent({ operation: 'emergency', messages: [{ role: 'user', content: 'hello' }] });
+    Object.assign(event, { resource: '/v1/stream', path: '/v1/stream' });
+    const [result] = await invokeAsset(stream, [event]);
+    expect(result.prelude).toMatchObject({ statusCode: 200, headers: { 'content-type': 'text/event-stream' } });
+    const events = new StreamEventParser().push(result.body);
+    expect(events.map((e) => e.event)).toEqual(['routing', 'delta', 'delta', 'delta', 'delta', 'usage', 'done']);
+    expect(events.filter((e) => e.event === 'delta').map((e) => (e.data as { text: string }).text).join('')).toBe('Streamed from the bundle.');
+    expect(world.bedrock.streamCalls.map((c) => c.modelId)).toEqual([stream.environment.BEDROCK_MODEL_ID]);
+  });
+
+  it('the jobs assets submit a job; a worker killed mid-try leaves it to the next, which finishes it', async () => {
+    seedConfig(world.ssm, HYBRID_FOR_EVERYONE);
+    jobs.sqs.purge();
+    world.mcp.toolCalls.length = 0;
+    const api = assetByPrefix(assets, 'JobsApiFunction');
+    const worker = assetByPrefix(assets, 'JobsWorkerFunction');
+    expect(worker.environment).toMatchObject({ JOB_BUDGET_MS: '600000', JOBS_TABLE_NAME: { Ref: expect.any(String) }, JOBS_QUEUE_URL: { Ref: expect.any(String) } });
+    const alice = 'arn:aws:iam::123456789012:user/alice';
+    const [submitted] = await invokeAsset(api, [jobsEvent(alice, { submit: { operation: 'background', messages: [{ role: 'user', content: 'hello' }] } })], jobsResolved());
+    expect(submitted.statusCode).toBe(202);
+    const { jobId } = JSON.parse(submitted.body);
+
+    // The first worker hangs in the MCP call and is killed there, as a timeout or a crash would.
+    world.mcp.behavior = 'hang';
+    const [message] = jobs.sqs.receive(JOBS_QUEUE, 1);
+    const record = { messageId: message!.messageId, receiptHandle: message!.receiptHandle, body: message!.body, attributes: { ApproximateReceiveCount: '1' }, eventSource: 'aws:sqs' };
+    const first = startAsset(worker, [{ Records: [record] }], { resolved: jobsResolved() });
+    for (let waited = 0; world.mcp.toolCalls.length === 0 && waited < 20_000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(world.mcp.toolCalls).toHaveLength(1);
+    first.child.kill('SIGKILL');
+    await expect(first.run).rejects.toThrow(/SIGKILL/);
+    expect(jobs.sqs.messages(JOBS_QUEUE)).toHaveLength(1);
+
+    world.mcp.behavior = 'answer';
+    jobs.sqs.advance(VISIBILITY_MS);
+    const second = await jobs.sqs.poll(JOBS_QUEUE, async (event) => (await invokeAsset(worker, [event], jobsResolved()))[0]);
+    expect(second).toEqual({ received: 1, failed: [] });
+    const [status] = await invokeAsset(api, [jobsEvent(alice, { jobId })], jobsResolved());
+    expect(JSON.parse(status.body)).toMatchObject({ jobId, status: 'succeeded', attempts: 2, result: { output: { text: 'mcp answer to background' } } });
   });
 });

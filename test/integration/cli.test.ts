@@ -240,7 +240,7 @@ describe('hybrid-routing CLI', () => {
   });
 
   it('prints --help for every command', async () => {
-    for (const args of [[], ['status'], ['traffic', 'set'], ['flag'], ['mode', 'set'], ['policy', 'set'], ['rollback'], ['breakers', 'reset'], ['audit'], ['health']]) {
+    for (const args of [[], ['status'], ['traffic', 'set'], ['flag'], ['mode', 'set'], ['policy', 'set'], ['rollback'], ['breakers', 'reset'], ['audit'], ['health'], ['invoke']]) {
       const result = await cli([...args, '--help']);
       expect(result.code).toBe(EXIT.ok);
       expect(result.stdout).toContain('Usage: hybrid-routing');

@@ -5,9 +5,17 @@
 // running at the timeout ends the run as Lambda would, reported as `Sandbox.Timedout`. A handler
 // that throws gives `{ errorType, errorMessage }`, as the runtime reports it. An event
 // `{ "__pauseMs": n }` is not an invocation: the container idles n ms, as between two requests.
+// A response-streaming handler (awslambda.streamifyResponse) is invoked through the runtime shim,
+// and its result is what the Lambda service received: `{ prelude, body }`.
 import { readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 
+const require = createRequire(import.meta.url);
+const { installRuntime, invokeStreaming, isStreamingHandler } = require('./lambda-runtime.js');
+
+// The runtime defines the `awslambda` global before it loads the handler module.
+installRuntime();
 const [assetFile, eventsFile, resultsFile, timeoutArg] = process.argv.slice(2);
 const timeoutMs = Number(timeoutArg ?? 29_000);
 const { handler } = await import(pathToFileURL(assetFile).href);
@@ -25,7 +33,10 @@ for (const event of events) {
   let timer;
   const timeout = new Promise((resolve) => (timer = setTimeout(() => resolve(timedOut), timeoutMs)));
   try {
-    const result = await Promise.race([handler(event, context), timeout]);
+    const invocation = isStreamingHandler(handler)
+      ? invokeStreaming(handler, event, context).then((response) => ({ prelude: response.prelude, body: response.text() }))
+      : handler(event, context);
+    const result = await Promise.race([invocation, timeout]);
     if (result === timedOut) {
       results.push({ errorType: 'Sandbox.Timedout', errorMessage: `Task timed out after ${timeoutMs} ms` });
       break;

@@ -4,6 +4,7 @@ import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { apiEvent, lambdaContext } from '../integration/support/world';
+import { StreamedResponse, invokeStreaming } from './lambda-runtime';
 
 type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
@@ -14,6 +15,11 @@ export interface GatewayRoute {
   readonly handler: Handler;
   /** Whether the route needs a SigV4 signature (all but GET /health). */
   readonly iam: boolean;
+  /**
+   * A response-streaming handler behind `ResponseTransferMode.STREAM`: its bytes are passed on
+   * as the runtime hands them over, after the status and headers of its metadata prelude.
+   */
+  readonly streaming?: boolean;
 }
 
 export interface Principal {
@@ -70,6 +76,20 @@ export class SignedGateway {
     event.body = body === '' ? null : body;
     event.queryStringParameters = url.searchParams.size > 0 ? Object.fromEntries(url.searchParams) : null;
     event.requestContext.identity.userArn = principal?.arn ?? (null as unknown as string);
+    if (match.route.streaming) {
+      const response = new StreamedResponse();
+      response.on('prelude', (prelude: { statusCode: number; headers?: http.OutgoingHttpHeaders }) => {
+        res.writeHead(prelude.statusCode, prelude.headers);
+        res.flushHeaders();
+      });
+      response.on('data', (chunk: Buffer) => res.write(chunk));
+      res.on('close', () => {
+        if (!res.writableFinished) response.hangUp();
+      });
+      await invokeStreaming(match.route.handler, event, lambdaContext(), response);
+      res.end();
+      return;
+    }
     const result = await match.route.handler(event, lambdaContext());
     res.writeHead(result.statusCode, result.headers as http.OutgoingHttpHeaders);
     res.end(result.body);
