@@ -49,6 +49,14 @@ export class HybridRoutingStack extends Stack {
     this.streamApi = new StreamApi(this, 'StreamApi', { environmentName, config, configStore: this.configStore, api: this.routerApi.api });
     this.jobs = new Jobs(this, 'Jobs', { environmentName, config, configStore: this.configStore, api: this.routerApi.api, pointInTimeRecovery: environmentName === 'prod' });
     this.rollback = new Rollback(this, 'Rollback', { environmentName, config, configStore: this.configStore, topic: this.notifications.topic });
+    this.routerDeployment = new RouterDeployment(this, 'RouterDeployment', {
+      environmentName,
+      config,
+      routerFunction: this.routerApi.routerFunction,
+      alias: this.routerApi.routerAlias,
+      topic: this.notifications.topic,
+    });
+    this.routerDeployment.grantCodeRollback(this.adminApi.adminFunction);
     const { routerFunction } = this.routerApi;
     this.monitoring = new Monitoring(this, 'Monitoring', {
       environmentName,
@@ -68,6 +76,7 @@ export class HybridRoutingStack extends Stack {
           metric: this.jobs.metricDeadLettered({ period: Duration.minutes(1) }),
           action: 'Each job is marked failed with its error; look up why in the worker\'s logs.',
         },
+        { label: 'smoke-test-failures', queue: this.routerDeployment.failures, holds: this.routerDeployment.failures.holds },
       ],
       functions: [
         { fn: routerFunction, memorySize: routerFunction.memorySize, label: 'router' },
@@ -86,15 +95,11 @@ export class HybridRoutingStack extends Stack {
     });
     this.access = new ApiAccess(this, 'Access', { environmentName, api: this.routerApi.api });
 
-    this.routerDeployment = new RouterDeployment(this, 'RouterDeployment', {
-      environmentName,
-      config,
-      routerFunction,
-      alias: this.routerApi.routerAlias,
-      topic: this.notifications.topic,
-      alarms: [this.monitoring.alarms.hybridErrorRate, this.monitoring.alarms.hybridErrorRateLowTraffic],
-    });
-    this.routerDeployment.grantCodeRollback(this.adminApi.adminFunction);
+    // Monitoring's error-rate and throttle alarms stop and roll back a router deploy too (DESIGN §11).
+    const { hybridErrorRate, hybridErrorRateLowTraffic, routerThrottles } = this.monitoring.alarms;
+    for (const alarm of [hybridErrorRate, hybridErrorRateLowTraffic, routerThrottles]) {
+      this.routerDeployment.deploymentGroup.addAlarm(alarm);
+    }
 
     new CfnOutput(this, 'ApiUrl', { value: this.routerApi.api.url, description: 'Base URL of the Hybrid Routing API' });
     new CfnOutput(this, 'ConfigPath', { value: this.configStore.path, description: 'SSM parameter path of this environment' });

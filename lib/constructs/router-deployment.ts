@@ -41,7 +41,7 @@ export interface RouterDeploymentProps {
   readonly topic: sns.ITopic;
   /**
    * Further alarms that stop a deployment and roll it back, e.g. the hybrid error-rate alarm.
-   * @default - only the new version's errors and the alias's throttles
+   * @default - only the new version's errors
    */
   readonly alarms?: readonly cloudwatch.IAlarm[];
 }
@@ -53,7 +53,7 @@ const CHECK_TIMEOUT = Duration.seconds(20);
  * Code deploys of the router (DESIGN §11): a CodeDeploy deployment group on the `live` alias
  * shifts it to each new version as the environment's `codeDeploy` setting says, after a
  * pre-traffic hook has smoke-tested the new version, and rolls it back by itself when the
- * deployment fails or an alarm fires: the new version's errors, the alias's throttles, and the
+ * deployment fails or an alarm fires: the new version's errors, and the
  * alarms passed in. `grantCodeRollback` lets the admin function do a level-3 rollback.
  */
 export class RouterDeployment extends Construct {
@@ -64,7 +64,6 @@ export class RouterDeployment extends Construct {
   /** Hook invocations that failed after their retries. */
   readonly failures: DeadLetterQueue;
   readonly newVersionErrorsAlarm: cloudwatch.Alarm;
-  readonly throttlesAlarm: cloudwatch.Alarm;
   private readonly routerFunction: lambda.IFunction;
   private readonly alias: lambda.Alias;
 
@@ -128,17 +127,6 @@ export class RouterDeployment extends Construct {
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       }),
     );
-    this.throttlesAlarm = notify(
-      new cloudwatch.Alarm(this, 'ThrottlesAlarm', {
-        alarmName: `HybridRouting-${environmentName}-router-throttles`,
-        alarmDescription: 'Stops and rolls back a router deploy: invocations of the live alias were throttled.',
-        metric: alias.metricThrottles({ statistic: 'Sum', period: Duration.minutes(1) }),
-        threshold: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
-    );
 
     this.application = new codedeploy.LambdaApplication(this, 'Application', { applicationName: `HybridRouting-${environmentName}` });
     this.deploymentGroup = new codedeploy.LambdaDeploymentGroup(this, 'DeploymentGroup', {
@@ -147,7 +135,7 @@ export class RouterDeployment extends Construct {
       alias,
       deploymentConfig: this.deploymentConfig(config.codeDeploy),
       preHook: this.smokeTestFunction,
-      alarms: [this.newVersionErrorsAlarm, this.throttlesAlarm, ...(props.alarms ?? [])],
+      alarms: [this.newVersionErrorsAlarm, ...(props.alarms ?? [])],
       autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: true },
     });
     this.acknowledgeFindings();

@@ -47,7 +47,13 @@ describe.each(ENVIRONMENT_NAMES.map((name, i) => [name, stacks[i]!] as const))('
 
   const slow = config.alarms;
   const expectedAlarmIds = Object.keys(ALARMS) as AlarmId[];
-  const deadLetterLabels = ['health-check-failures', 'rollback-failures', ...(config.notifications.emails.length > 0 ? ['notifications-undelivered'] : [])];
+  const deadLetterLabels = [
+    'health-check-failures',
+    'rollback-failures',
+    ...(config.notifications.emails.length > 0 ? ['notifications-undelivered'] : []),
+    'job-failures',
+    'smoke-test-failures',
+  ];
 
   it('has exactly the alarms of DESIGN §8, one per dead-letter queue, and only the stale-health alarm treats missing data as breaching', () => {
     expect(Object.keys(alarms).sort()).toEqual(
@@ -191,15 +197,21 @@ describe.each(ENVIRONMENT_NAMES.map((name, i) => [name, stacks[i]!] as const))('
       'health-check-failures': 'HealthChecksFailures',
       'rollback-failures': 'RollbackFailures',
       'notifications-undelivered': 'NotificationsUndelivered',
+      'job-failures': 'JobsDeadLetters',
+      'smoke-test-failures': 'RouterDeploymentFailures',
     };
-    expect(Object.keys(queues).length).toBe(deadLetterLabels.length);
+    // Every queue with no redrive of its own is the end of a line, and must be watched.
+    const deadLetterQueues = Object.entries(queues).filter(([, q]) => q.Properties.RedrivePolicy === undefined).map(([id]) => id);
+    expect(deadLetterQueues.length).toBe(deadLetterLabels.length);
     for (const label of deadLetterLabels) {
-      const queueId = Object.keys(queues).find((id) => id.startsWith(prefixes[label]!))!;
+      const queueId = deadLetterQueues.find((id) => id.startsWith(prefixes[label]!))!;
+      // The jobs queue's consumer drains it, so its alarm counts arrivals rather than what is left.
+      const drained = label === 'job-failures';
       expect(alarms[deadLetterAlarmNameOf(name, label)]).toMatchObject({
         Namespace: 'AWS/SQS',
-        MetricName: 'ApproximateNumberOfMessagesVisible',
+        MetricName: drained ? 'NumberOfMessagesReceived' : 'ApproximateNumberOfMessagesVisible',
         Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queueId, 'QueueName'] } }],
-        Statistic: 'Maximum',
+        Statistic: drained ? 'Sum' : 'Maximum',
         Period: 60,
         Threshold: 0,
         ComparisonOperator: 'GreaterThanThreshold',

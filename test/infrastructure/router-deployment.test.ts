@@ -66,7 +66,8 @@ describe.each(ENVIRONMENT_NAMES.map((name, i) => [name, stacks[i]!] as const))('
     expect(uris).toContain(invokeUri);
 
     const fromApiGateway = Object.values(resourcesOf(template, 'AWS::Lambda::Permission')).filter((p) => p.Properties.Principal === 'apigateway.amazonaws.com');
-    const onRouter = fromApiGateway.filter((p) => !JSON.stringify(p.Properties.FunctionName).includes('AdminApiAdminFunction'));
+    // Only the router is versioned and canaried; the admin, stream and jobs functions are invoked as they are.
+    const onRouter = fromApiGateway.filter((p) => !/AdminApiAdminFunction|StreamApiStreamFunction|JobsApiFunction/.test(JSON.stringify(p.Properties.FunctionName)));
     expect(onRouter.length).toBeGreaterThanOrEqual(8);
     for (const permission of onRouter) expect(permission.Properties.FunctionName).toEqual({ Ref: aliasId });
   });
@@ -83,8 +84,9 @@ describe.each(ENVIRONMENT_NAMES.map((name, i) => [name, stacks[i]!] as const))('
       Enabled: true,
       Alarms: [
         { Name: { Ref: alarmByName[`HybridRouting-${name}-router-new-version-errors`].id } },
-        { Name: { Ref: alarmByName[`HybridRouting-${name}-router-throttles`].id } },
         { Name: { Ref: alarmByName[`HybridRouting-${name}-hybrid-error-rate`].id } },
+        { Name: { Ref: alarmByName[`HybridRouting-${name}-hybrid-error-rate-low-traffic`].id } },
+        { Name: { Ref: alarmByName[`HybridRouting-${name}-router-throttles`].id } },
       ],
     });
     expect(json.Resources[aliasId].UpdatePolicy).toEqual({
@@ -93,7 +95,7 @@ describe.each(ENVIRONMENT_NAMES.map((name, i) => [name, stacks[i]!] as const))('
     expect(resourcesOf(template, 'AWS::CodeDeploy::Application')[applicationId]!.Properties).toMatchObject({ ApplicationName: `HybridRouting-${name}`, ComputePlatform: 'Lambda' });
   });
 
-  it('alarms on the new version\'s errors and the alias\'s throttles, notifying the topic on ALARM and OK', () => {
+  it('alarms on the new version\'s errors, notifying the topic on ALARM and OK; throttles are the router-throttles alarm', () => {
     const errors = alarmByName[`HybridRouting-${name}-router-new-version-errors`];
     expect(errors).toMatchObject({ Namespace: 'AWS/Lambda', MetricName: 'Errors', Statistic: 'Sum', Period: 60, Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'notBreaching' });
     expect(errors.Dimensions).toEqual([
@@ -101,12 +103,12 @@ describe.each(ENVIRONMENT_NAMES.map((name, i) => [name, stacks[i]!] as const))('
       { Name: 'FunctionName', Value: { Ref: routerId } },
       { Name: 'Resource', Value: { 'Fn::Join': ['', [{ Ref: routerId }, ':live']] } },
     ]);
+    // One alarm per name: a second alarm named router-throttles would fail the deploy.
+    const names = Object.values(resourcesOf(template, 'AWS::CloudWatch::Alarm')).map((a) => a.Properties.AlarmName);
+    expect(new Set(names).size).toBe(names.length);
     const throttles = alarmByName[`HybridRouting-${name}-router-throttles`];
-    expect(throttles).toMatchObject({ Namespace: 'AWS/Lambda', MetricName: 'Throttles', Statistic: 'Sum', Threshold: 1, TreatMissingData: 'notBreaching' });
-    expect(throttles.Dimensions).toEqual([
-      { Name: 'FunctionName', Value: { Ref: routerId } },
-      { Name: 'Resource', Value: { 'Fn::Join': ['', [{ Ref: routerId }, ':live']] } },
-    ]);
+    expect(throttles).toMatchObject({ Namespace: 'AWS/Lambda', MetricName: 'Throttles', Statistic: 'Sum', Threshold: 0, TreatMissingData: 'notBreaching' });
+    expect(throttles.Dimensions).toEqual([{ Name: 'FunctionName', Value: { Ref: routerId } }]);
     for (const alarm of [errors, throttles]) {
       expect(alarm.AlarmActions).toEqual([topicRef]);
       expect(alarm.OKActions).toEqual([topicRef]);

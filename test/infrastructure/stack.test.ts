@@ -237,8 +237,8 @@ describe.each(ENVIRONMENT_NAMES.map((name, i) => [name, stacks[i]!] as const))('
       expect(Object.keys(byAction).sort()).toEqual([
         'cloudwatch:DescribeAlarms',
         'codedeploy:ListDeployments',
-        'lambda:GetAlias,lambda:ListVersionsByFunction,lambda:UpdateAlias',
         'kms:Decrypt,kms:GenerateDataKey*',
+        'lambda:GetAlias,lambda:ListVersionsByFunction,lambda:UpdateAlias',
         'sns:Publish',
         'ssm:GetParameter,ssm:GetParameters,ssm:GetParametersByPath',
         'ssm:GetParameterHistory',
@@ -344,6 +344,19 @@ describe.each(ENVIRONMENT_NAMES.map((name, i) => [name, stacks[i]!] as const))('
   });
 });
 
+/** Every function of a stack, by construct path below the stack. */
+const FUNCTION_PATHS = [
+  'AdminApi/AdminFunction',
+  'HealthChecks/HealthCheckFunction',
+  'Jobs/ApiFunction',
+  'Jobs/DeadLetterFunction',
+  'Jobs/WorkerFunction',
+  'Rollback/RollbackFunction',
+  'RouterApi/RouterFunction',
+  'RouterDeployment/SmokeTestFunction',
+  'StreamApi/StreamFunction',
+];
+
 describe('the cdk-nag check', () => {
   it('fails on a new, unacknowledged finding', () => {
     const { app: freshApp, stacks: [stack] } = synthesize({ env: 'dev' });
@@ -356,7 +369,7 @@ describe('the cdk-nag check', () => {
     const { app: freshApp, stacks: [stack] } = synthesize({ env: 'dev' });
     const functions = stack!.node.findAll().filter((c): c is HybridFunction => c instanceof HybridFunction);
     expect(functions.map((f) => f.node.path).sort()).toEqual(
-      ['AdminApi/AdminFunction', 'HealthChecks/HealthCheckFunction', 'Rollback/RollbackFunction', 'RouterApi/RouterFunction'].map((p) => `HybridRouting-dev/${p}`),
+      FUNCTION_PATHS.map((p) => `HybridRouting-dev/${p}`),
     );
     for (const fn of functions) fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: ['*'] }));
     // The router's read grant acknowledges the path wildcard; the same wildcard for a write must not pass.
@@ -374,7 +387,7 @@ describe('the cdk-nag check', () => {
       .filter((c) => c.node.metadata.some((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY && Object.keys(m.data as object).some((id) => id.endsWith('AwsSolutions-IAM5[Resource::*]'))))
       .map((c) => c.node.path.replace('HybridRouting-dev/', ''));
     expect(acknowledgedOn.sort()).toEqual(
-      ['AdminApi/AdminFunction', 'HealthChecks/HealthCheckFunction', 'Rollback/RollbackFunction', 'RouterApi/RouterFunction'].map((p) => `${p}/XRayTracing`).concat('Notifications/TopicKey').sort(),
+      FUNCTION_PATHS.map((p) => `${p}/XRayTracing`).concat('Notifications/TopicKey').sort(),
     );
   });
 });
