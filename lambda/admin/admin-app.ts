@@ -2,6 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { callerIdentityOf, jsonResponse, routeRequests, type RouteHandler } from '../adapters/http';
 import { auditTrail, describeChange, type ParameterVersion } from '../core/audit';
+import type { RouterCodePort } from '../core/code-rollback';
 import { healthView } from '../core/health';
 import { NotFoundError, UnavailableError, ValidationError } from '../core/http-errors';
 import type { AdminChange } from '../core/latch';
@@ -19,6 +20,7 @@ import {
   RollbackRequestSchema,
   TrafficChangeSchema,
 } from '../shared/admin-api';
+import { LIVE_ALIAS_NAME } from '../shared/live-alias';
 import { PARAMETER, healthParameter, type ParsedConfig } from '../shared/routing-config';
 import { COMPONENTS } from '../shared/vocabulary';
 
@@ -31,6 +33,8 @@ export interface AdminAppDependencies {
   readonly store: LatchStore;
   /** Rollback, clear and guarded writes, shared with the rollback function and the ramp. */
   readonly latch: RollbackLatch;
+  /** The router's `live` alias, versions and deployments, which a level-3 rollback reads and moves. */
+  readonly routerCode: RouterCodePort;
   readonly logger: Logger;
   readonly healthPeriodMs: number;
   readonly now?: () => Date;
@@ -94,6 +98,19 @@ export function createAdminApp(deps: AdminAppDependencies) {
     return answer(requestId, changed, {}, stored);
   };
 
+  /** Level 3 (DESIGN §11): level 2, and `live` back on the version that served before; the answer says where `live` is. */
+  const codeRollback = async (requestId: string, caller: string, reason: string) => {
+    const result = await latch.rollBackCode({ reason, source: `manual: ${caller}`, origin: 'manual', at: now().toISOString(), requestedBy: caller }, deps.routerCode);
+    const { from, to, moved } = result.code;
+    const code = { from, to, moved };
+    if (result.action === 'already-rolled-back') {
+      return answer(requestId, [], { code, message: `a level-3 rollback is already in effect: the ${LIVE_ALIAS_NAME} alias serves version ${to} (moved from version ${from}); nothing was changed` }, result.state);
+    }
+    logger.info('manual rollback', { requestId, caller, level: result.latch.level, parameters: result.changed.map((c) => c.parameter), code });
+    const where = moved ? `the ${LIVE_ALIAS_NAME} alias moved from version ${from} to version ${to}` : `the ${LIVE_ALIAS_NAME} alias already served version ${to}`;
+    return answer(requestId, result.changed, { code, message: `${where}; the latch records the move, and a clear does not undo it` }, result.state);
+  };
+
   const body = <S extends Parameters<typeof parseJsonBody>[2]>(event: APIGatewayProxyEvent, schema: S) =>
     parseJsonBody(event.body, event.isBase64Encoded, schema, MAX_ADMIN_BODY_BYTES);
 
@@ -128,6 +145,7 @@ export function createAdminApp(deps: AdminAppDependencies) {
     'POST /admin/rollback': async (event, requestId) => {
       const { level, reason } = body(event, RollbackRequestSchema);
       const caller = callerIdentityOf(event);
+      if (level === 3) return codeRollback(requestId, caller, reason);
       const result = await latch.rollBack({ level, reason, source: `manual: ${caller}`, origin: 'manual', at: now().toISOString(), requestedBy: caller });
       if (result.action === 'already-rolled-back') return answer(requestId, [], { message: 'a rollback is already in effect; nothing was changed' }, result.state);
       logger.info('manual rollback', { requestId, caller, level: result.latch.level, parameters: result.changed.map((c) => c.parameter) });

@@ -6,6 +6,7 @@ import { rollbackAlarmStates } from '../adapters/alarm-states';
 import { numberEnv, requireEnv } from '../adapters/environment';
 import { topicNotifier } from '../adapters/notifier';
 import { ParameterWriter } from '../adapters/parameter-writer';
+import { routerCodeFromEnvironment } from '../adapters/router-code';
 import { createParameterStore } from '../adapters/parameter-store';
 import { createTelemetry, publishMetrics } from '../adapters/telemetry';
 import { RollbackLatch } from '../core/rollback-latch';
@@ -24,6 +25,8 @@ const ssm = new SSMClient({ maxAttempts: 1, requestHandler: requestHandler() });
 const sns = new SNSClient({ maxAttempts: 1, requestHandler: requestHandler() });
 const cloudwatch = new CloudWatchClient({ maxAttempts: 1, requestHandler: requestHandler() });
 const store = createParameterStore({ client: ssm, path, writer: new ParameterWriter(ssm) });
+// Level 3 reads and moves the router's live alias; the stack names it in ROUTER_CODE_ENV.
+const routerCode = routerCodeFromEnvironment();
 
 export const handler = createAdminApp({
   environment,
@@ -36,6 +39,7 @@ export const handler = createAdminApp({
     emit: (points) => publishMetrics(metrics, points),
     logger,
   }),
+  routerCode,
   logger,
   healthPeriodMs: numberEnv('HEALTH_CHECK_PERIOD_SECONDS', 60) * 1000,
 });

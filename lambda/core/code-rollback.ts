@@ -102,24 +102,26 @@ const RETRY_SECONDS = 5;
 const errorName = (error: unknown) => (error instanceof Error ? error.name : typeof error);
 
 /**
- * A level-3 rollback's code half. Reads the alias, decides, then calls `record` with the move,
- * which must write the latch (with `code`) and the level-2 values, and only then moves the alias:
- * a rollback that stops after the latch is written is finished by a repeat, which recognises the
- * recorded move instead of going back one version further. `record` is called for a repeat too,
- * so the level-2 half is re-established if it was undone. The alias moves only from the revision
- * that was read; when it changed meanwhile, a rollback that finds it already on the target (two
- * identical requests at once) succeeds, any other change is refused. Throws `ConflictError` (409) when the
- * rollback is refused, and `UnavailableError` (503) when Lambda or CodeDeploy fail; a refusal and
- * a failed read change nothing.
+ * A level-3 rollback's code half. Reads the alias, then the latch through `readLatch`: in that
+ * order, a concurrent level 3 that recorded and moved between the two reads is seen as a recorded
+ * move, never as a fresh one to take one version further back. Decides, then calls `record` with
+ * the move, which must write the latch (with `code`) and the level-2 values, and only then moves
+ * the alias: a rollback that stops after the latch is written is finished by a repeat, which
+ * recognises the recorded move instead of going back one version further. `record` is called for
+ * a repeat too, so the level-2 half is re-established if it was undone. The alias moves only from
+ * the revision that was read; when it changed meanwhile, a rollback that finds it already on the
+ * target (two identical requests at once) succeeds, any other change is refused. Throws
+ * `ConflictError` (409) when the rollback is refused, and `UnavailableError` (503) when Lambda or
+ * CodeDeploy fail; a refusal and a failed read change nothing.
  */
-export async function rollBackCode(port: RouterCodePort, latch: CodeLatch, record: (move: CodeMove) => Promise<void>): Promise<CodeRollbackResult> {
+export async function rollBackCode(port: RouterCodePort, readLatch: () => Promise<CodeLatch>, record: (move: CodeMove) => Promise<void>): Promise<CodeRollbackResult> {
   let state: RouterCodeState;
   try {
     state = await port.readState();
   } catch (error) {
     throw new UnavailableError(`cannot read the router's alias, versions and deployments (${errorName(error)}); nothing was changed`, RETRY_SECONDS);
   }
-  const decision = decideCodeRollback(state, latch);
+  const decision = decideCodeRollback(state, await readLatch());
   if (decision.kind === 'refuse') throw new ConflictError(`level 3 refused: ${decision.message}`);
 
   await record(decision.move);

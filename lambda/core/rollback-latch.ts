@@ -1,6 +1,7 @@
 import { CLEAR_LEVEL, METRICS, type MetricPoint, type RollbackSource } from '../shared/metric-catalog';
 import { PARAMETER, type ParsedConfig, type RollbackState } from '../shared/routing-config';
 import { describeChange, type ParameterVersion } from './audit';
+import { rollBackCode, type CodeRollbackResult, type RouterCodePort } from './code-rollback';
 import { ConflictError, UnavailableError } from './http-errors';
 import { assertLatchAllows, parameterWriteOf, planWideningRepair, widensExposure, type AdminChange } from './latch';
 import { clearNotice, rollbackNotice, type Notice } from './rollback-notices';
@@ -113,6 +114,12 @@ export type RollbackResult =
       readonly state: StoreSnapshot;
     };
 
+/** A level-3 rollback as a caller asks for it: the level and the code move are the latch's to fill in. */
+export type CodeRollbackRequest = Omit<RollbackRequest, 'level' | 'code'>;
+
+/** A level-3 rollback's result: the latch half as `rollBack` answers it, and the alias move. */
+export type CodeRollbackOutcome = RollbackResult & { readonly code: CodeRollbackResult };
+
 export interface ClearRequest {
   readonly reason: string;
   /** The caller's identity, recorded in each write's description. */
@@ -219,26 +226,40 @@ export class RollbackLatch {
 
   /** Sets the latch and holds flag and traffic to its values; notifies and emits `RollbackExecuted`. */
   async rollBack(request: RollbackRequest): Promise<RollbackResult> {
-    const { logger } = this.options;
     const session = this.session();
-    const before = await session.read();
-    const plan = planRollback(before.config, request);
-    if (plan.kind === 'already-rolled-back') {
-      logger.info('rollback already in effect; nothing changed', { level: plan.latch.level, since: plan.latch.at, source: request.source });
-      return { action: 'already-rolled-back', latch: plan.latch, state: before };
-    }
+    const result = await this.record(session, await session.read(), request);
+    if (result.action === 'rolled-back') await this.announce(request, result, rollbackNotice(this.options.environment, request, result.latch, result.changed, result.verified));
+    return result;
+  }
 
-    const description = describeChange(`rollback level ${request.level}: ${request.reason}`, request.requestedBy ?? request.source);
-    const { latch } = await this.putLatch(session, plan.latch, before.versions[LATCH] ?? 0, description, (other) =>
-      describeChange(`rollback level ${request.level}: ${request.reason} (merged with a concurrent rollback by ${other})`, request.requestedBy ?? request.source),
+  /**
+   * Level 3 (DESIGN §11): level 2, and the router's `live` alias back on the version that served
+   * before the current one. Reads the alias, then the store; writes the latch with both versions
+   * (`code`) and the level-2 values as `rollBack` does, and only then moves the alias. So a
+   * rollback that stops anywhere (a crash, SSM or Lambda failing) leaves the latch set and is
+   * finished by a repeat, which finds the move recorded instead of going one version further
+   * back. Notifies and emits `RollbackExecuted` once the alias is where the latch says, when this
+   * call changed anything; a repeat that finds everything done changes nothing. 409 when refused
+   * (no earlier version, a CodeDeploy deployment unfinished), 503 when Lambda, CodeDeploy or SSM fail.
+   */
+  async rollBackCode(request: CodeRollbackRequest, router: RouterCodePort): Promise<CodeRollbackOutcome> {
+    const session = this.session();
+    let before: StoreSnapshot | undefined;
+    let recorded: RollbackResult | undefined;
+    const code = await rollBackCode(
+      router,
+      async () => (before = await session.read()).config.rollback,
+      async (move) => {
+        recorded = await this.record(session, before!, { ...request, level: 3, code: move });
+      },
     );
-    for (const write of rollbackValueWrites(latch)) await session.put(write, description);
-    const { verified, state } = await this.holdDown(session, request);
+    const result = recorded!;
+    if (result.action === 'already-rolled-back' && !code.moved) return { ...result, code };
 
-    this.options.emit([{ metric: METRICS.rollbackExecuted, value: 1, dimensionValue: String(latch.level), secondDimensionValue: request.origin }]);
-    logger.warn('rollback executed', { level: latch.level, source: request.source, origin: request.origin, written: session.changed.map((c) => c.parameter), verified });
-    await this.publish('rollback notification failed', rollbackNotice(this.options.environment, request, latch, session.changed, verified));
-    return { action: 'rolled-back', latch, changed: session.changed, verified, state };
+    const done: RollbackResult = result.action === 'rolled-back' ? result : { action: 'rolled-back', latch: result.latch, changed: [], verified: true, state: result.state };
+    const full: RollbackRequest = { ...request, level: 3, code };
+    await this.announce(full, done, rollbackNotice(this.options.environment, full, done.latch, done.changed, done.verified, code));
+    return { ...done, code };
   }
 
   /**
@@ -318,6 +339,38 @@ export class RollbackLatch {
 
   private session(): StoreSession {
     return new StoreSession(this.options.store, this.options.logger, () => this.now().getTime(), this.budgetMs);
+  }
+
+  /** A rollback's writes, planned on `before`: the latch, then flag and traffic, then holding them down. */
+  private async record(session: StoreSession, before: StoreSnapshot, request: RollbackRequest): Promise<RollbackResult> {
+    const plan = planRollback(before.config, request);
+    if (plan.kind === 'already-rolled-back') {
+      this.options.logger.info('rollback already in effect; nothing changed', { level: plan.latch.level, since: plan.latch.at, source: request.source });
+      return { action: 'already-rolled-back', latch: plan.latch, state: before };
+    }
+
+    const description = describeChange(`rollback level ${request.level}: ${request.reason}`, request.requestedBy ?? request.source);
+    const { latch } = await this.putLatch(session, plan.latch, before.versions[LATCH] ?? 0, description, (other) =>
+      describeChange(`rollback level ${request.level}: ${request.reason} (merged with a concurrent rollback by ${other})`, request.requestedBy ?? request.source),
+    );
+    for (const write of rollbackValueWrites(latch)) await session.put(write, description);
+    const { verified, state } = await this.holdDown(session, request);
+    return { action: 'rolled-back', latch, changed: session.changed, verified, state };
+  }
+
+  /** Counts and announces a rollback that changed something; a failed notification is logged and undoes nothing. */
+  private async announce(request: RollbackRequest, result: Extract<RollbackResult, { action: 'rolled-back' }>, notice: Notice): Promise<void> {
+    const { latch } = result;
+    this.options.emit([{ metric: METRICS.rollbackExecuted, value: 1, dimensionValue: String(latch.level), secondDimensionValue: request.origin }]);
+    this.options.logger.warn('rollback executed', {
+      level: latch.level,
+      source: request.source,
+      origin: request.origin,
+      written: result.changed.map((c) => c.parameter),
+      verified: result.verified,
+      ...(request.code ? { code: request.code } : {}),
+    });
+    await this.publish('rollback notification failed', notice);
   }
 
   /**

@@ -1,5 +1,6 @@
 import type { RollbackSource } from '../shared/metric-catalog';
 import { PARAMETER, RollbackStateSchema, type RollbackState, type RoutingConfig } from '../shared/routing-config';
+import type { CodeMove } from './code-rollback';
 
 /**
  * The rollback rules of DESIGN §6 and §8 as plain decisions: what a rollback writes, how two
@@ -8,7 +9,7 @@ import { PARAMETER, RollbackStateSchema, type RollbackState, type RoutingConfig 
  */
 
 export interface RollbackRequest {
-  readonly level: 1 | 2;
+  readonly level: 1 | 2 | 3;
   readonly reason: string;
   /** Who or what asked, as the latch records it: `alarm: <name>`, `manual: <caller>` or `ramp`. */
   readonly source: string;
@@ -20,6 +21,8 @@ export interface RollbackRequest {
    * @default - the source
    */
   readonly requestedBy?: string;
+  /** Level 3: the move of the router's `live` alias, which the latch records. */
+  readonly code?: CodeMove;
 }
 
 export interface ParameterWrite {
@@ -52,13 +55,18 @@ export function writesDownTo(config: RoutingConfig, latch: RollbackState): Param
 
 const rank = (latch: RollbackState): number => latch.level ?? 0;
 const atOrLast = (latch: RollbackState): string => latch.at ?? '\uffff';
+const sameCode = (a: RollbackState['code'], b: RollbackState['code']): boolean => a?.from === b?.from && a?.to === b?.to;
 
 /**
- * One latch from two active ones, `first` written before `second`: the higher level wins, on a tie
- * the earlier record; `previous` stays the state before the first rollback.
+ * One latch from two active ones, `first` written before `second`: the higher level wins, so a
+ * level-3 record and its code move outlast any level 1 or 2; on a tie the earlier record, except
+ * that of two level-3 records with different code moves the later one wins, since it moved the
+ * alias last. `previous` stays the state before the first rollback.
  */
 export function mergeLatches(first: RollbackState, second: RollbackState): RollbackState {
-  const secondWins = rank(second) > rank(first) || (rank(second) === rank(first) && atOrLast(second) < atOrLast(first));
+  const codeMovedAgain = first.code !== undefined && second.code !== undefined && !sameCode(first.code, second.code);
+  const secondWinsTie = codeMovedAgain ? atOrLast(second) > atOrLast(first) : atOrLast(second) < atOrLast(first);
+  const secondWins = rank(second) > rank(first) || (rank(second) === rank(first) && secondWinsTie);
   const { clearedAt: _clearedAt, ...winner } = secondWins ? second : first;
   return { ...winner, active: true, previous: first.previous ?? second.previous };
 }
@@ -110,7 +118,7 @@ export function latchWrittenMeanwhile(values: readonly string[]): RollbackState 
  * path, then the flag off and, from level 2, traffic 0: always, not only what a read said was not
  * yet so, since a widening write may land between that read and these writes. A latch raised again
  * merges with the one it read (`mergeLatches`). Only an exact repeat, a latch that already covers
- * the level with flag and traffic already down, writes nothing.
+ * the level (at level 3, with the same code move) with flag and traffic already down, writes nothing.
  */
 export function planRollback(config: RoutingConfig, request: RollbackRequest): RollbackPlan {
   const current = config.rollback;
@@ -121,9 +129,10 @@ export function planRollback(config: RoutingConfig, request: RollbackRequest): R
     source: request.source,
     at: request.at,
     previous: { hybridEnabled: config.hybridEnabled, trafficPercentage: config.trafficPercentage },
+    ...(request.code ? { code: request.code } : {}),
   };
   const latch = current.active ? mergeLatches(current, own) : own;
-  if (current.active && rank(current) >= request.level && writesDownTo(config, latch).length === 0) {
+  if (current.active && rank(current) >= request.level && sameCode(latch.code, current.code) && writesDownTo(config, latch).length === 0) {
     return { kind: 'already-rolled-back', latch: current };
   }
   return { kind: 'roll-back', latch };

@@ -34,8 +34,14 @@ export const ModeChangeSchema = z
 
 export const PolicyChangeSchema = z.object({ policy: RoutingPolicySchema, reason }).strict();
 
+/** `POST /admin/rollback`. Level 3 (DESIGN §11) is level 2 and the router's `live` alias back on the version before. */
 export const RollbackRequestSchema = z
-  .object({ level: z.union([z.literal(1), z.literal(2)], { error: 'level must be 1 (flag off) or 2 (flag off and traffic 0)' }), reason })
+  .object({
+    level: z.union([z.literal(1), z.literal(2), z.literal(3)], {
+      error: "level must be 1 (flag off), 2 (flag off and traffic 0) or 3 (level 2 and the router's previous code)",
+    }),
+    reason,
+  })
   .strict();
 
 /** `POST /admin/circuit-breakers/reset`: a reason and nothing else. */

@@ -167,6 +167,24 @@ describe.each(ENVIRONMENT_NAMES.map((name, i) => [name, stacks[i]!] as const))('
     });
   });
 
+  it('lets no function but the admin function move an alias, and it only the router\'s', () => {
+    // Every statement of every role in the stack whose actions, wildcards expanded, include moving an alias.
+    const moves = (action: string) => new RegExp(`^${action.replace(/\*/g, '.*')}$`).test('lambda:UpdateAlias');
+    const inline = Object.entries(resourcesOf(template, 'AWS::IAM::Role')).flatMap(([roleId, role]) =>
+      (role.Properties.Policies ?? []).map((p: any) => ({ roles: [roleId], statements: p.PolicyDocument.Statement })),
+    );
+    const attached = Object.values(resourcesOf(template, 'AWS::IAM::Policy')).map((p) => ({ roles: p.Properties.Roles.map((r: any) => r.Ref), statements: p.Properties.PolicyDocument.Statement }));
+    const grants = [...inline, ...attached].flatMap(({ roles, statements }) =>
+      statements.filter((s: any) => s.Effect === 'Allow' && [s.Action].flat().some(moves)).map((s: any) => ({ roles, actions: [s.Action].flat(), resource: s.Resource })),
+    );
+    const [, admin] = one(template, 'AWS::Lambda::Function', 'AdminApiAdminFunction');
+    expect(grants).toEqual([
+      { roles: [admin.Properties.Role['Fn::GetAtt'][0]], actions: ['lambda:GetAlias', 'lambda:ListVersionsByFunction', 'lambda:UpdateAlias'], resource: { 'Fn::GetAtt': [routerId, 'Arn'] } },
+    ]);
+    // The router's one alias is live: its ARN scopes the grant to moving that alias (alias actions name the function).
+    expect(alias.Properties).toMatchObject({ FunctionName: { Ref: routerId }, Name: 'live' });
+  });
+
   it('outputs the deployment group to watch', () => {
     expect(template.toJSON().Outputs.RouterDeploymentGroup.Value).toEqual({ 'Fn::Join': ['', [{ Ref: applicationId }, '/', { Ref: groupId }]] });
   });

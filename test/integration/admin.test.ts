@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { alarmNameOf } from '../../lambda/shared/alarms';
 import { COMPONENTS } from '../../lambda/shared/vocabulary';
+import { RouterCodeFakes } from './support/router-code';
 import {
   CONFIG_PATH,
   HYBRID_FOR_EVERYONE,
@@ -18,14 +19,15 @@ import {
 const ADMIN = require.resolve('../../lambda/admin/handler');
 const ALICE = 'arn:aws:sts::123456789012:assumed-role/operators/alice';
 let world: World;
+let code: RouterCodeFakes;
 let handler: ReturnType<typeof loadHandler>;
 const stdout = new StdoutCapture();
 
 beforeAll(async () => {
-  world = await startWorld();
-  handler = loadHandler(ADMIN, lambdaEnvironment(world));
+  [world, code] = await Promise.all([startWorld(), new RouterCodeFakes().start()]);
+  handler = loadHandler(ADMIN, lambdaEnvironment(world, code.endpoints));
 });
-afterAll(async () => world.stop());
+afterAll(async () => Promise.all([world.stop(), code.stop()]));
 beforeEach(() => {
   world.ssm.heal();
   world.ssm.clear();
@@ -329,6 +331,202 @@ describe('admin: every rollback and clear is announced and counted', () => {
   });
 });
 
+describe('admin: level-3 rollback of the router code', () => {
+  const LEVEL_3 = { level: 3, reason: 'bad deploy' };
+  const latch = () => JSON.parse(value('rollback/state')!) as Record<string, any>;
+  const configValues = () => [value('rollback/state'), value('feature-flags/hybrid-routing'), value('traffic/percentage')];
+  const executed = () => stdout.emf().filter((d) => d.metrics.includes('RollbackExecuted')).map((d) => d.dimensions);
+
+  beforeEach(() => {
+    seedConfig(world.ssm, { ...HYBRID_FOR_EVERYONE, 'traffic/percentage': '75' });
+    world.ssm.resetCalls();
+    // Versions 1-3 published, live on 3: the deploy that just finished.
+    code.reset(3, '3');
+  });
+
+  it('does level 2 and moves live to the version before, after the latch records both versions', async () => {
+    const seenAtMove: string[][] = [];
+    code.lambda.before('UpdateAlias', () => void seenAtMove.push(configValues().map(String)));
+    const { status, json } = await call('POST', '/admin/rollback', LEVEL_3);
+    expect(status).toBe(200);
+    expect(code.live).toEqual({ version: '2', weights: {} });
+    expect(json.code).toEqual({ from: '3', to: '2', moved: true });
+    expect(json.message).toBe('the live alias moved from version 3 to version 2; the latch records the move, and a clear does not undo it');
+    expect(json.changed.map((c: any) => c.parameter)).toEqual(['rollback/state', 'feature-flags/hybrid-routing', 'traffic/percentage']);
+    expect(json.state).toMatchObject({ hybridEnabled: false, trafficPercentage: 0, effectiveTrafficPercentage: 0 });
+    const recorded = { active: true, level: 3, reason: 'bad deploy', source: `manual: ${ALICE}`, previous: { hybridEnabled: true, trafficPercentage: 75 }, code: { from: '3', to: '2' } };
+    expect(json.state.rollback).toMatchObject(recorded);
+    expect(latch()).toMatchObject(recorded);
+    // The alias moved only once the latch, the flag and traffic were written.
+    expect(seenAtMove).toHaveLength(1);
+    expect(JSON.parse(seenAtMove[0]![0]!)).toMatchObject(recorded);
+    expect(seenAtMove[0]!.slice(1)).toEqual(['false', '0']);
+    expect(lastDescription('rollback/state')).toBe(`rollback level 3: bad deploy [by ${ALICE}]`);
+
+    expect(world.sns.published.map((p) => p.subject)).toEqual([`Hybrid Routing dev: rollback level 3 (manual: ${ALICE})`.slice(0, 100)]);
+    const notice = world.sns.published[0]!.message;
+    expect(notice).toContain("What changed: rollback/state, feature-flags/hybrid-routing, traffic/percentage, the router's live alias.");
+    expect(notice).toContain('Router code: the live alias moved from version 3 to version 2, which serves every invocation from now on.');
+    expect(notice).toContain('Before: hybrid routing on at 75% of callers.');
+    expect(notice).toContain('Clearing the latch restores nothing by itself, and does not move the live alias back to version 3');
+    expect(executed()).toEqual([{ Service: 'admin', Environment: 'dev', Level: '3', Source: 'manual' }]);
+  });
+
+  it('is idempotent: a repeat leaves live on the version it moved to, writes nothing and announces nothing', async () => {
+    await call('POST', '/admin/rollback', LEVEL_3);
+    world.ssm.resetCalls();
+    const again = await call('POST', '/admin/rollback', { level: 3, reason: 'bad deploy, again' });
+    expect(again.status).toBe(200);
+    expect(again.json).toMatchObject({ changed: [], code: { from: '3', to: '2', moved: false }, message: expect.stringContaining('already in effect: the live alias serves version 2') });
+    expect(code.live.version).toBe('2');
+    expect(code.lambda.count('UpdateAlias')).toBe(1);
+    expect(world.ssm.count('PutParameter')).toBe(0);
+    expect(latch()).toMatchObject({ reason: 'bad deploy', code: { from: '3', to: '2' } });
+    expect(world.sns.published).toHaveLength(1);
+    expect(executed()).toHaveLength(1);
+  });
+
+  it('GET /admin/status shows the code move the latch records', async () => {
+    await call('POST', '/admin/rollback', LEVEL_3);
+    const { json } = await call('GET', '/admin/status');
+    expect(json.state.rollback).toMatchObject({ active: true, level: 3, code: { from: '3', to: '2' } });
+  });
+
+  it('escalates a level-2 latch, keeping the state before the first rollback', async () => {
+    await call('POST', '/admin/rollback', { level: 2, reason: 'errors' });
+    const { status, json } = await call('POST', '/admin/rollback', LEVEL_3);
+    expect(status).toBe(200);
+    expect(json.state.rollback).toMatchObject({ level: 3, reason: 'bad deploy', previous: { hybridEnabled: true, trafficPercentage: 75 }, code: { from: '3', to: '2' } });
+    expect(code.live.version).toBe('2');
+  });
+
+  it.each([1, 2])('a later level %i keeps level 3 and its code record: the higher level wins', async (level) => {
+    await call('POST', '/admin/rollback', LEVEL_3);
+    const before = value('rollback/state');
+    world.ssm.resetCalls();
+    const { status, json } = await call('POST', '/admin/rollback', { level, reason: 'alarm-like' });
+    expect(status).toBe(200);
+    expect(json.message).toContain('already in effect');
+    expect(value('rollback/state')).toBe(before);
+    expect(world.ssm.count('PutParameter')).toBe(0);
+    expect(code.live.version).toBe('2');
+  });
+
+  it('after a newer deploy under the latch, goes back to the version it recorded and records the new move', async () => {
+    await call('POST', '/admin/rollback', LEVEL_3);
+    const fix = code.lambda.publish('router', async () => ({}));
+    code.lambda.setAlias('router', 'live', fix);
+    const { status, json } = await call('POST', '/admin/rollback', { level: 3, reason: 'the fix is bad too' });
+    expect(status).toBe(200);
+    expect(json.code).toEqual({ from: fix, to: '2', moved: true });
+    expect(code.live.version).toBe('2');
+    expect(latch()).toMatchObject({ level: 3, reason: 'the fix is bad too', code: { from: fix, to: '2' }, previous: { hybridEnabled: true, trafficPercentage: 75 } });
+  });
+
+  it('a clear restores no code: live stays where level 3 put it, and the notice says so', async () => {
+    await call('POST', '/admin/rollback', LEVEL_3);
+    const { status, json } = await call('DELETE', '/admin/rollback', { reason: 'version 3 fixed in 4' });
+    expect(status).toBe(200);
+    expect(json.state.rollback).toMatchObject({ active: false, level: 3, code: { from: '3', to: '2' }, clearedAt: expect.any(String) });
+    expect(code.live.version).toBe('2');
+    expect(code.lambda.count('UpdateAlias')).toBe(1);
+    expect(world.sns.published.at(-1)!.message).toContain(
+      'Router code: the clear does not move the live alias back to version 3; it stays where the level-3 rollback put it (version 2) until the next deploy that changes the router.',
+    );
+  });
+
+  describe('is refused with 409, saying why, and changes nothing', () => {
+    const refused = async (message: string) => {
+      const config = configValues();
+      const aliasBefore = code.live;
+      const { status, json } = await call('POST', '/admin/rollback', LEVEL_3);
+      expect({ status, code: json.error?.code }).toEqual({ status: 409, code: 'Conflict' });
+      expect(json.error.message).toContain(message);
+      expect(configValues()).toEqual(config);
+      expect(world.ssm.count('PutParameter')).toBe(0);
+      expect(code.live).toEqual(aliasBefore);
+      expect(code.lambda.count('UpdateAlias')).toBe(0);
+      expect(world.sns.published).toHaveLength(0);
+      expect(executed()).toEqual([]);
+    };
+
+    it('when no published version is older than the one serving', async () => {
+      code.reset(1, '1');
+      await refused('level 3 refused: no published version of the router is older than version 1, which the live alias serves; there is nothing to roll back to');
+    });
+
+    it('while a CodeDeploy deployment of the alias is in progress, and says how to stop it', async () => {
+      code.lambda.publish('router', async () => ({}));
+      code.lambda.setAlias('router', 'live', '3', { '4': 0.1 });
+      code.deployment('d-CANARY4', 'InProgress');
+      await refused('a CodeDeploy deployment of the live alias is in progress (d-CANARY4); stop it and let CodeDeploy put the alias back: aws deploy stop-deployment --deployment-id d-CANARY4 --auto-rollback-enabled');
+    });
+  });
+
+  describe('answers 503 when AWS fails, leaving nothing a repeat cannot finish', () => {
+    it.each([
+      ['Lambda cannot be read', () => code.lambda.fail({ operation: 'ListVersionsByFunction', type: 'ServiceException', status: 500 }), 'ServiceException'],
+      ['CodeDeploy cannot be read', () => code.codedeploy.fail('ListDeployments', 'ThrottlingException', 1, 400), 'ThrottlingException'],
+    ])('when %s: nothing is changed', async (_name, inject, errorName) => {
+      inject();
+      const { status, json } = await call('POST', '/admin/rollback', LEVEL_3);
+      expect(status).toBe(503);
+      expect(json.error).toMatchObject({ code: 'Unavailable', message: `cannot read the router's alias, versions and deployments (${errorName}); nothing was changed` });
+      expect(world.ssm.count('PutParameter')).toBe(0);
+      expect(code.live.version).toBe('3');
+      expect(world.sns.published).toHaveLength(0);
+    });
+
+    it('when Lambda fails the move: the latch and level 2 stand, the alias has not moved, and a repeat moves it to the same version', async () => {
+      code.lambda.fail({ operation: 'UpdateAlias', type: 'ServiceException', status: 500, times: 1 });
+      const failed = await call('POST', '/admin/rollback', LEVEL_3);
+      expect(failed.status).toBe(503);
+      expect(failed.json.error.message).toBe('the latch is set, but moving the live alias to version 2 failed (ServiceException); repeat the level-3 rollback to finish it');
+      expect(latch()).toMatchObject({ active: true, level: 3, code: { from: '3', to: '2' } });
+      expect(configValues().slice(1)).toEqual(['false', '0']);
+      expect(code.live.version).toBe('3');
+      expect(world.sns.published).toHaveLength(0);
+
+      world.ssm.resetCalls();
+      const repeat = await call('POST', '/admin/rollback', LEVEL_3);
+      expect(repeat.status).toBe(200);
+      expect(repeat.json).toMatchObject({ changed: [], code: { from: '3', to: '2', moved: true } });
+      expect(code.live.version).toBe('2');
+      expect(world.ssm.count('PutParameter')).toBe(0);
+      expect(world.sns.published.map((p) => p.subject)).toEqual([`Hybrid Routing dev: rollback level 3 (manual: ${ALICE})`.slice(0, 100)]);
+      expect(world.sns.published[0]!.message).toContain("What changed: the router's live alias.");
+      expect(executed()).toEqual([{ Service: 'admin', Environment: 'dev', Level: '3', Source: 'manual' }]);
+    });
+
+    it('when SSM fails midway: the router is on the control path, the alias has not moved, and a repeat finishes both', async () => {
+      world.ssm.fail({ type: 'InternalServerError', status: 500, operations: ['PutParameter'], names: [`${CONFIG_PATH}/traffic/percentage`] });
+      const failed = await call('POST', '/admin/rollback', LEVEL_3);
+      expect(failed.status).toBe(503);
+      expect(failed.json.error.message).toContain('could not write traffic/percentage');
+      expect(latch()).toMatchObject({ active: true, level: 3, code: { from: '3', to: '2' } });
+      expect(code.live.version).toBe('3');
+      expect(code.lambda.count('UpdateAlias')).toBe(0);
+
+      world.ssm.heal();
+      const repeat = await call('POST', '/admin/rollback', LEVEL_3);
+      expect(repeat.status).toBe(200);
+      expect(repeat.json.code).toEqual({ from: '3', to: '2', moved: true });
+      expect(configValues().slice(1)).toEqual(['false', '0']);
+      expect(code.live.version).toBe('2');
+      expect(latch()).toMatchObject({ reason: 'bad deploy', code: { from: '3', to: '2' } });
+    });
+
+    it('when the store cannot be read: nothing is changed', async () => {
+      world.ssm.fail({ type: 'InternalServerError', status: 500, operations: ['GetParametersByPath'] });
+      const { status, json } = await call('POST', '/admin/rollback', LEVEL_3);
+      expect(status).toBe(503);
+      expect(json.error.message).toBe('the configuration store cannot be read; nothing was changed');
+      expect(code.live.version).toBe('3');
+      expect(code.lambda.count('UpdateAlias')).toBe(0);
+    });
+  });
+});
+
 describe('admin: bad input changes nothing', () => {
   it.each([
     ['101', { percentage: 101, reason: 'r' }],
@@ -358,7 +556,8 @@ describe('admin: bad input changes nothing', () => {
     ['an unknown flag', 'PUT', '/admin/feature-flags/bedrock-support', { enabled: true, reason: 'r' }, 404],
     ['a policy with an unknown field', 'PUT', '/admin/routing/policy', { policy: { turbo: true }, reason: 'r' }, 400],
     ['a policy whose target exceeds its hard limit', 'PUT', '/admin/routing/policy', { policy: { operations: { background: { strategy: 'mcp-first', budget: { targetMs: 9000, hardMs: 1000 } } } }, reason: 'r' }, 400],
-    ['rollback level 3', 'POST', '/admin/rollback', { level: 3, reason: 'r' }, 400],
+    ['rollback level 4', 'POST', '/admin/rollback', { level: 4, reason: 'r' }, 400],
+    ['rollback level "3"', 'POST', '/admin/rollback', { level: '3', reason: 'r' }, 400],
     ['a latch clear without reason', 'DELETE', '/admin/rollback', {}, 400],
     ['a latch clear with a force that is not a boolean', 'DELETE', '/admin/rollback', { reason: 'r', force: 'yes' }, 400],
     ['a breaker reset with force', 'POST', '/admin/circuit-breakers/reset', { reason: 'r', force: true }, 400],

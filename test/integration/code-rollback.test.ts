@@ -71,7 +71,7 @@ async function record(move: CodeMove): Promise<void> {
   await writer.put(`${CONFIG_PATH}/traffic/percentage`, '0', 'rollback level 3: bad deploy');
 }
 
-const levelThree = () => rollBackCode(routerCode, latch(), record);
+const levelThree = () => rollBackCode(routerCode, async () => latch(), record);
 
 describe('level-3 rollback of the router code', () => {
   it('records both versions in the latch, then moves live to the highest published version below it', async () => {
@@ -172,6 +172,17 @@ describe('level-3 rollback of the router code', () => {
     expect(lambda.alias('router', 'live')!.version).toBe('4');
   });
 
+  it('reads the latch after the alias: a level 3 that recorded and moved in between is seen as done, not gone past', async () => {
+    const other = async () => {
+      await record({ from: '3', to: '2' });
+      lambda.setAlias('router', 'live', '2');
+      return latch();
+    };
+    const result = await rollBackCode(routerCode, other, record);
+    expect(result).toEqual({ from: '3', to: '2', moved: false });
+    expect(lambda.alias('router', 'live')!.version).toBe('2');
+  });
+
   it('two level-3 rollbacks at once both end on the version before, not one further back', async () => {
     let reads = 0;
     let bothRead!: () => void;
@@ -182,7 +193,7 @@ describe('level-3 rollback of the router code', () => {
       await gate;
     });
     const latchBefore = latch();
-    const results = await Promise.all([rollBackCode(routerCode, latchBefore, record), rollBackCode(routerCode, latchBefore, record)]);
+    const results = await Promise.all([rollBackCode(routerCode, async () => latchBefore, record), rollBackCode(routerCode, async () => latchBefore, record)]);
     expect(results.map((r) => `${r.from}->${r.to}`)).toEqual(['3->2', '3->2']);
     expect(results.map((r) => r.moved).sort()).toEqual([false, true]);
     expect(lambda.alias('router', 'live')!.version).toBe('2');

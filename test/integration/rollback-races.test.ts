@@ -6,6 +6,7 @@ import { alarmNameOf } from '../../lambda/shared/alarms';
 import { AssetProcess } from '../support/asset-process';
 import { assetByPrefix, synthesizeAssets } from '../support/assets';
 import { forEveryInterleaving, runInterleaving, type Interleaving, type Writer } from '../support/interleavings';
+import { ROUTER_CODE_VARIABLES, RouterCodeFakes } from './support/router-code';
 import {
   CONFIG_PATH,
   StdoutCapture,
@@ -36,16 +37,17 @@ type Answer = { status: number; json: Record<string, any> } | RollbackOutcome;
 type ApiHandler = ReturnType<typeof loadHandler>;
 
 let world: World;
+let code: RouterCodeFakes;
 let admin: ApiHandler;
 let rollbackFunction: (event: unknown, context: unknown) => Promise<RollbackOutcome>;
 const stdout = new StdoutCapture();
 
 beforeAll(async () => {
-  world = await startWorld();
-  admin = loadHandler(require.resolve('../../lambda/admin/handler'), lambdaEnvironment(world));
+  [world, code] = await Promise.all([startWorld(), new RouterCodeFakes().start()]);
+  admin = loadHandler(require.resolve('../../lambda/admin/handler'), lambdaEnvironment(world, code.endpoints));
   rollbackFunction = loadHandler(require.resolve('../../lambda/rollback/handler'), rollbackEnvironment(world)) as unknown as typeof rollbackFunction;
 });
-afterAll(async () => world.stop());
+afterAll(async () => Promise.all([world.stop(), code.stop()]));
 beforeEach(() => stdout.start());
 afterEach(() => {
   stdout.stop();
@@ -276,6 +278,35 @@ describe('a manual and an alarm rollback, in every order', () => {
   });
 });
 
+describe('a level-3 and an alarm rollback, in every order', () => {
+  const START = { 'feature-flags/hybrid-routing': 'true', 'traffic/percentage': '75' };
+  const levelThree = () => viaAdmin('code', 'POST', '/admin/rollback', { level: 3, reason: 'bad deploy' });
+
+  it.each([
+    ['level 2', errorRateAlarm, ERROR_RATE],
+    ['level 1', latencyAlarm, LATENCY],
+  ])('an alarm %s never takes level 3 or its code record away, and live ends on the version before', async (_level, alarm, alarmName) => {
+    const runs = await forEveryInterleaving<Answer>(world.ssm, {
+      setup: () => {
+        startFrom(START);
+        code.reset(3, '3');
+      },
+      writers: () => [levelThree(), viaAlarm('alarm', alarm)],
+      check: ({ results }) => {
+        expect(http(results.code)).toMatchObject({ status: 200, json: { code: { from: '3', to: '2', moved: true } } });
+        expect(['rolled-back', 'already-rolled-back']).toContain(outcome(results.alarm).action);
+        expect(code.live).toEqual({ version: '2', weights: {} });
+        expect(latch()).toMatchObject({ active: true, level: 3, source: `manual: ${ALICE}`, code: { from: '3', to: '2' }, previous: { hybridEnabled: true, trafficPercentage: 75 } });
+        expect([value('feature-flags/hybrid-routing'), value('traffic/percentage')]).toEqual(['false', '0']);
+        expect(world.sns.published.map((p) => p.subject)).toContain(`Hybrid Routing dev: rollback level 3 (manual: ${ALICE})`.slice(0, 100));
+        expect(executed()).toContain('admin 3 manual');
+        expectAudited([new RegExp(`^rollback level 3: bad deploy( \\(.*\\))? ${BY_ALICE}`), new RegExp(String.raw`^rollback level [12]: .*${BY_ALARM(alarmName)}`)]);
+      },
+    });
+    expect(runs).toBeGreaterThanOrEqual(30);
+  });
+});
+
 describe('a clear and a widening write, in every order', () => {
   const LEVEL_2 = { ...OLD_LATCH, level: 2, source: `alarm: ${ERROR_RATE}` };
 
@@ -315,8 +346,10 @@ describe('the bundled assets, in the orders that reproduced the bugs', () => {
       AWS_ENDPOINT_URL_SSM: world.ssm.url,
       AWS_ENDPOINT_URL_SNS: world.sns.url,
       AWS_ENDPOINT_URL_CLOUDWATCH: world.cloudwatch.url,
+      ...code.endpoints,
       // What CloudFormation resolves at deploy time.
       TOPIC_ARN,
+      ...ROUTER_CODE_VARIABLES,
     };
     [adminAsset, secondAdminAsset, rollbackAsset] = await Promise.all([
       AssetProcess.start(assetByPrefix(assets, 'AdminApiAdminFunction'), env),
@@ -386,6 +419,28 @@ describe('the bundled assets, in the orders that reproduced the bugs', () => {
     expect([value('feature-flags/hybrid-routing'), value('traffic/percentage')]).toEqual(['false', '0']);
     expect(history('rollback/state').at(-1)!.description).toContain(`merged with a concurrent rollback by alarm: ${ERROR_RATE}`);
     expect(world.sns.published.map((p) => p.subject)).toEqual([`Hybrid Routing dev: rollback level 2 (alarm: ${ERROR_RATE})`, `Hybrid Routing dev: rollback level 2 (manual: ${ALICE})`.slice(0, 100)]);
+  });
+
+  it('level 3 × alarm level 2: the alarm that read before the level-3 rollback does not overwrite its level and code record', async () => {
+    startFrom({ 'feature-flags/hybrid-routing': 'true', 'traffic/percentage': '75' });
+    code.reset(3, '3');
+    // The alarm's rollback reads; the whole level 3 runs and moves live; then the alarm writes.
+    const run = await runInterleaving(world.ssm, [assetApi('code', adminAsset, 'POST', '/admin/rollback', { level: 3, reason: 'bad deploy' }), assetAlarm('alarm', errorRateAlarm)], [1, 0, 0, 0, 0, 0]);
+    expect(run.steps.slice(0, 6).map((s) => `${s.writer} ${s.request.operation}`)).toEqual([
+      'alarm GetParametersByPath',
+      'code GetParametersByPath',
+      'code PutParameter',
+      'code PutParameter',
+      'code PutParameter',
+      'code GetParametersByPath',
+    ]);
+    expect(http(run.results.code)).toMatchObject({ status: 200, json: { code: { from: '3', to: '2', moved: true } } });
+    expect(outcome(run.results.alarm)).toMatchObject({ action: 'rolled-back', level: 3 });
+    expect(code.live).toEqual({ version: '2', weights: {} });
+    expect(latch()).toMatchObject({ active: true, level: 3, source: `manual: ${ALICE}`, code: { from: '3', to: '2' }, previous: { hybridEnabled: true, trafficPercentage: 75 } });
+    expect([value('feature-flags/hybrid-routing'), value('traffic/percentage')]).toEqual(['false', '0']);
+    expect(history('rollback/state').at(-1)!.description).toContain(`merged with a concurrent rollback by manual: ${ALICE}`);
+    expect(executedBy(adminAsset).at(-1)).toBe('admin 3 manual');
   });
 
   it('clear × widening write: a raise that reads after the clear lands, and the clear restored nothing', async () => {

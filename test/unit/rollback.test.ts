@@ -48,6 +48,24 @@ describe('planRollback', () => {
     });
   });
 
+  it('at level 3 records the code move, and a repeat of the same move on a level-3 latch writes nothing', () => {
+    const code = { from: '7', to: '6' };
+    const planned = planRollback(config({ hybridEnabled: true, trafficPercentage: 75 }), request({ level: 3, source: 'manual: alice', origin: 'manual', code }));
+    expect(planned).toMatchObject({ kind: 'roll-back', latch: { level: 3, code, previous: { hybridEnabled: true, trafficPercentage: 75 } } });
+    const current = latch({ level: 3, code });
+    expect(planRollback(config({ rollback: current }), request({ level: 3, code }))).toEqual({ kind: 'already-rolled-back', latch: current });
+    // A level 1 or 2 (an alarm) on it changes nothing: level 3 and its move stand.
+    expect(planRollback(config({ rollback: current }), request())).toEqual({ kind: 'already-rolled-back', latch: current });
+  });
+
+  it('at level 3 with a new code move on a level-3 latch records the new move, though flag and traffic are down', () => {
+    const current = latch({ level: 3, code: { from: '7', to: '6' } });
+    expect(planRollback(config({ rollback: current }), request({ level: 3, code: { from: '8', to: '6' } }))).toMatchObject({
+      kind: 'roll-back',
+      latch: { level: 3, reason: 'errors', code: { from: '8', to: '6' }, previous: current.previous },
+    });
+  });
+
   it('replaces an active latch of unknown level (an unreadable value) with its own record', () => {
     const unreadable = { ...CLEAR_ROLLBACK_STATE, active: true, reason: 'rollback/state could not be read' };
     expect(planRollback(config({ rollback: unreadable }), request({ level: 1 }))).toMatchObject({ kind: 'roll-back', latch: { level: 1, reason: 'errors', previous: { hybridEnabled: false, trafficPercentage: 0 } } });
@@ -81,6 +99,22 @@ describe('mergeLatches', () => {
     const later = latch({ level: 2, source: 'manual: bob', at: '2026-01-01T00:00:09.000Z' });
     expect(mergeLatches(later, alarm2)).toEqual({ ...alarm2, previous: later.previous });
     expect(mergeLatches(alarm2, later)).toEqual(alarm2);
+  });
+
+  it('keeps a level-3 record and its code move over any level 1 or 2, whichever was written first', () => {
+    const level3 = latch({ level: 3, source: 'manual: alice', at: '2026-01-01T00:00:03.000Z', code: { from: '7', to: '6' } });
+    expect(mergeLatches(level3, alarm2)).toEqual(level3);
+    expect(mergeLatches(alarm2, level3)).toEqual({ ...level3, previous: alarm2.previous });
+  });
+
+  it('of two level-3 records with different code moves keeps the later, which moved the alias last', () => {
+    const first = latch({ level: 3, source: 'manual: alice', at: '2026-01-01T00:00:03.000Z', code: { from: '7', to: '6' } });
+    const again = latch({ level: 3, source: 'manual: bob', at: '2026-01-01T01:00:00.000Z', code: { from: '8', to: '6' }, previous: { hybridEnabled: false, trafficPercentage: 0 } });
+    expect(mergeLatches(first, again)).toEqual({ ...again, previous: first.previous });
+    // In whichever order they were written: a clear's restore may write the older record last.
+    expect(mergeLatches(again, first)).toEqual(again);
+    // The same move twice is a repeat: the earlier record stays.
+    expect(mergeLatches(first, { ...again, code: first.code })).toEqual(first);
   });
 
   it('answers an active latch without clearedAt', () => {

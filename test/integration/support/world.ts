@@ -6,6 +6,7 @@ import { CloudWatchFake } from '../../fakes/cloudwatch-fake';
 import { McpTestServer } from '../../fakes/mcp-test-server';
 import { SnsFake } from '../../fakes/sns-fake';
 import { SsmFake } from '../../fakes/ssm-fake';
+import { ROUTER_CODE_VARIABLES } from './router-code';
 
 export const ENVIRONMENT = 'dev';
 export const CONFIG_PATH = parameterPath(ENVIRONMENT);
@@ -75,6 +76,8 @@ export function lambdaEnvironment(world: World, extra: Record<string, string> = 
     BUDGET_CEILING_MS: '28000',
     HEALTH_CHECK_PERIOD_SECONDS: '60',
     TOPIC_ARN,
+    // The admin function's level 3 acts on the router's alias; AWS_ENDPOINT_URL_LAMBDA/CODEDEPLOY in `extra` point it at fakes.
+    ...ROUTER_CODE_VARIABLES,
     ...extra,
   };
 }
