@@ -16,9 +16,12 @@ export function pairs(entries: readonly [string, string][]): string {
 const shorten = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
 
 export function formatState(state: any): string {
+  const { code } = state.rollback;
   const latch = state.rollback.active
-    ? `ACTIVE level ${state.rollback.level} since ${state.rollback.at} by ${state.rollback.source}: ${state.rollback.reason}${state.rollback.code ? ` (router code: version ${state.rollback.code.from} -> ${state.rollback.code.to})` : ''}`
-    : 'clear';
+    ? `ACTIVE level ${state.rollback.level} since ${state.rollback.at} by ${state.rollback.source}: ${state.rollback.reason}${code ? ` (router code: version ${code.from} -> ${code.to})` : ''}`
+    : code
+      ? `clear (cleared at ${state.rollback.clearedAt}; the level-3 rollback before it moved the router code from version ${code.from} to ${code.to}, and the clear did not move it back)`
+      : 'clear';
   const components = Object.entries(state.health.components as Record<string, string>).map(([c, s]) => `${c} ${s}`).join(', ');
   return pairs([
     ['environment', state.environment],

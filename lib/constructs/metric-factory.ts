@@ -63,7 +63,7 @@ export class HybridMetricFactory {
     });
   }
 
-  /** `RollbackExecuted` at one level (`1`, `2`, `clear`), summed over every function and source that emits it. */
+  /** `RollbackExecuted` at one level (`1`, `2`, `3`, `clear`), summed over every function and source that emits it. */
   rollbacksExecuted(level: string, options: { readonly label?: string; readonly period?: Duration } = {}): cloudwatch.MathExpression {
     const usingMetrics = Object.fromEntries(
       ROLLBACK_EMITTERS.map(({ service, source }, i) => [

@@ -136,7 +136,7 @@ class DashboardDrawing {
         new cloudwatch.GraphWidget({
           title: 'Rollbacks and latch clears executed, and requests shed',
           left: [
-            ...['1', '2'].map((level) => m.rollbacksExecuted(level, { label: `rollback level ${level}` })),
+            ...['1', '2', '3'].map((level) => m.rollbacksExecuted(level, { label: `rollback level ${level}` })),
             m.rollbacksExecuted(CLEAR_LEVEL, { label: 'latch cleared' }),
           ],
           right: [m.metric(METRICS.shed, { label: 'shed (emergency-only)' })],

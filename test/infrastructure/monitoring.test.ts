@@ -299,7 +299,7 @@ describe.each(ENVIRONMENT_NAMES.map((name, i) => [name, stacks[i]!] as const))('
         const dims = Object.fromEntries(m.slice(2).filter((x) => typeof x === 'string').reduce<string[][]>((pairs, value, i, all) => (i % 2 === 0 ? [...pairs, [value, all[i + 1]!]] : pairs), []));
         return `${dims.Service} ${dims.Level} ${dims.Source}`;
       });
-    for (const level of ['1', '2', 'clear']) {
+    for (const level of ['1', '2', '3', 'clear']) {
       expect(drawn).toEqual(expect.arrayContaining([`rollback ${level} alarm`, `rollback ${level} manual`, `admin ${level} manual`]));
     }
   });

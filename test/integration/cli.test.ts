@@ -7,6 +7,7 @@ import { EXIT, main } from '../../cli/main';
 import { COMPONENTS } from '../../lambda/shared/vocabulary';
 import { CloudFormationFake } from '../fakes/cloudformation-fake';
 import { SignedGateway, type Principal } from '../support/signed-gateway';
+import { RouterCodeFakes } from './support/router-code';
 import { CONFIG_PATH, StdoutCapture, lambdaEnvironment, loadHandler, seedConfig, startWorld, type World } from './support/world';
 
 const ALICE: Principal = { accessKeyId: 'AKIAALICE', secretAccessKey: 'alice-secret', arn: 'arn:aws:iam::123456789012:user/alice' };
@@ -15,11 +16,12 @@ const MALLORY = { accessKeyId: 'AKIAALICE', secretAccessKey: 'guessed-secret' };
 
 let world: World;
 let gateway: SignedGateway;
+let code: RouterCodeFakes;
 const capture = new StdoutCapture();
 
 beforeAll(async () => {
-  world = await startWorld();
-  const env = lambdaEnvironment(world);
+  [world, code] = await Promise.all([startWorld(), new RouterCodeFakes().start()]);
+  const env = lambdaEnvironment(world, code.endpoints);
   const admin = loadHandler(require.resolve('../../lambda/admin/handler'), env);
   const router = loadHandler(require.resolve('../../lambda/router/handler'), env);
   const adminRoutes = [
@@ -45,7 +47,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await gateway.stop();
-  await world.stop();
+  await Promise.all([world.stop(), code.stop()]);
 });
 beforeEach(() => {
   world.ssm.heal();
@@ -149,6 +151,28 @@ describe('hybrid-routing CLI', () => {
     expect(forced.stdout).toContain('rollback latch  clear');
     expect(world.ssm.history(`${CONFIG_PATH}/rollback/state`).at(-1)!.description).toMatch(/^latch cleared by force \(while HybridRouting-dev-hybrid-latency in ALARM\): alarm is stuck on a metric bug \[by /);
     world.cloudwatch.reset();
+  });
+
+  it('rollback --level 3 moves live back, and status shows the code move while latched and after the clear', async () => {
+    code.reset(7, '7');
+    const rollback = await cli(['rollback', '--level', '3', '--reason', 'bad deploy']);
+    expect(rollback.code).toBe(EXIT.ok);
+    expect(rollback.stdout).toContain('the live alias moved from version 7 to version 6');
+    expect(code.live.version).toBe('6');
+    expect((await cli(['status'])).stdout).toMatch(/rollback latch +ACTIVE level 3 .*: bad deploy \(router code: version 7 -> 6\)/);
+
+    const again = await cli(['rollback', '--level', '3', '--reason', 'bad deploy']);
+    expect(again.code).toBe(EXIT.ok);
+    expect(again.stdout).toContain('already in effect: the live alias serves version 6');
+
+    expect((await cli(['rollback', 'clear', '--reason', 'fixed in 8'])).code).toBe(EXIT.ok);
+    expect((await cli(['status'])).stdout).toMatch(/rollback latch +clear \(cleared at .*; the level-3 rollback before it moved the router code from version 7 to 6, and the clear did not move it back\)/);
+    expect(code.live.version).toBe('6');
+
+    code.reset(1, '1');
+    const refused = await cli(['rollback', '--level', '3', '--reason', 'bad deploy']);
+    expect(refused.code).toBe(EXIT.conflict);
+    expect(refused.stderr).toContain('no published version of the router is older than version 1');
   });
 
   it('status prints a readable summary, and --json the API answer', async () => {
