@@ -29,9 +29,9 @@ import {
  *    writes their merge (higher level wins, on a tie the earlier record, `previous` from the first);
  *    a rollback that overwrote a clear stands. A clear that overwrote a rollback restores it and
  *    answers 409: a clear never erases a latch it did not read.
- * 2. A rollback writes the latch, then the flag off, then (level 2) traffic 0, every time; then it
- *    reads flag and traffic again and writes them down again while the latch stands, so a widening
- *    write that landed late is undone.
+ * 2. A rollback writes the latch, then the flag off, then (level 2 and 3) traffic 0, every time; then
+ *    it reads flag and traffic again and writes them down again while the latch stands, so a
+ *    widening write that landed late is undone. Level 3 moves the router's alias only after that.
  * 3. A widening write refuses while the latch is active, and after writing reads again: if the latch
  *    is active or was written since its read, it writes the rollback's values (from the latest latch
  *    record), never its own earlier read, and answers 409.
