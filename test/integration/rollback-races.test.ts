@@ -282,16 +282,13 @@ describe('a level-3 and an alarm rollback, in every order', () => {
   const START = { 'feature-flags/hybrid-routing': 'true', 'traffic/percentage': '75' };
   const levelThree = () => viaAdmin('code', 'POST', '/admin/rollback', { level: 3, reason: 'bad deploy' });
 
-  it.each([
-    ['level 2', errorRateAlarm, ERROR_RATE],
-    ['level 1', latencyAlarm, LATENCY],
-  ])('an alarm %s never takes level 3 or its code record away, and live ends on the version before', async (_level, alarm, alarmName) => {
+  it('an alarm level 2 never takes level 3 or its code record away, and live ends on the version before', async () => {
     const runs = await forEveryInterleaving<Answer>(world.ssm, {
       setup: () => {
         startFrom(START);
         code.reset(3, '3');
       },
-      writers: () => [levelThree(), viaAlarm('alarm', alarm)],
+      writers: () => [levelThree(), viaAlarm('alarm', errorRateAlarm)],
       check: ({ results }) => {
         expect(http(results.code)).toMatchObject({ status: 200, json: { code: { from: '3', to: '2', moved: true } } });
         expect(['rolled-back', 'already-rolled-back']).toContain(outcome(results.alarm).action);
@@ -300,7 +297,7 @@ describe('a level-3 and an alarm rollback, in every order', () => {
         expect([value('feature-flags/hybrid-routing'), value('traffic/percentage')]).toEqual(['false', '0']);
         expect(world.sns.published.map((p) => p.subject)).toContain(`Hybrid Routing dev: rollback level 3 (manual: ${ALICE})`.slice(0, 100));
         expect(executed()).toContain('admin 3 manual');
-        expectAudited([new RegExp(`^rollback level 3: bad deploy( \\(.*\\))? ${BY_ALICE}`), new RegExp(String.raw`^rollback level [12]: .*${BY_ALARM(alarmName)}`)]);
+        expectAudited([new RegExp(`^rollback level 3: bad deploy( \\(.*\\))? ${BY_ALICE}`), ROLLBACK_WRITE(ERROR_RATE)]);
       },
     });
     expect(runs).toBeGreaterThanOrEqual(30);
