@@ -130,6 +130,14 @@ export interface GuardedWriteRequest {
   readonly changes: readonly AdminChange[];
   readonly reason: string;
   readonly requestedBy: string;
+  /**
+   * Raw values (by parameter name) the caller decided from, as the ramp controller does: the write
+   * answers 409 and changes nothing when the store no longer holds them, and a write of another
+   * writer that lands between this one's read and its own is put back, then 409. So the caller
+   * never overwrites a change it did not see.
+   * @default - last writer wins, as between two operators
+   */
+  readonly expect?: Readonly<Record<string, string>>;
 }
 
 export interface WriteResult {
@@ -292,12 +300,19 @@ export class RollbackLatch {
     const session = this.session();
     const before = await session.read();
     for (const change of request.changes) assertLatchAllows(change, before.config);
+    for (const [name, value] of Object.entries(request.expect ?? {})) {
+      if (before.values[name] !== value) throw new ConflictError(`${name} is ${before.values[name] ?? 'missing'}, not ${value} as read: it changed meanwhile; nothing was changed`);
+    }
     const description = describeChange(request.reason, request.requestedBy);
     for (const change of request.changes) await session.put(parameterWriteOf(change), description);
-    if (!request.changes.some((change) => widensExposure(change, before.config))) return { changed: session.changed };
+    const restored = request.expect ? await this.restoreOverwritten(session, before, request) : [];
+    if (restored.length === 0 && !request.changes.some((change) => widensExposure(change, before.config))) return { changed: session.changed };
 
     let after = await session.read();
-    if (!latchMoved(before, after)) return { changed: session.changed, state: after };
+    if (!latchMoved(before, after)) {
+      if (restored.length === 0) return { changed: session.changed, state: after };
+      throw new ConflictError(`${restored.join(', ')} changed while this write was landing; the other change is put back`);
+    }
     const revert = describeChange(`reverted: a rollback latched while "${request.reason}" was being written`, request.requestedBy);
     for (let round = 1; ; round += 1) {
       const repairs = planWideningRepair(request.changes, before.config, after.config);
@@ -314,6 +329,25 @@ export class RollbackLatch {
     throw new ConflictError(
       `a rollback latched while this change was written (level ${latch.level ?? 'unknown'}, by ${latch.source || 'unknown'}: ${latch.reason}); the rollback's values were written back`,
     );
+  }
+
+  /**
+   * For a write with `expect`: puts back the latest value another writer wrote to a parameter
+   * between this write's read and its own write, and answers which parameters it put back. A
+   * rollback among them is held by the latch check that follows, since it reads after these writes.
+   */
+  private async restoreOverwritten(session: StoreSession, before: StoreSnapshot, request: GuardedWriteRequest): Promise<string[]> {
+    const restored: string[] = [];
+    for (const { parameter, version } of [...session.changed]) {
+      const read = before.versions[parameter] ?? 0;
+      if (version === read + 1) continue;
+      const theirs = (await session.valuesBetween(parameter, read, version)).at(-1);
+      if (theirs === undefined) continue;
+      this.options.logger.warn('a guarded write overwrote a change it had not read; putting it back', { parameter, requestedBy: request.requestedBy });
+      await session.put({ name: parameter, value: theirs }, describeChange(`restored: "${request.reason}" overwrote a change it had not read`, request.requestedBy));
+      restored.push(parameter);
+    }
+    return restored;
   }
 
   private session(): StoreSession {
