@@ -21,6 +21,7 @@ import {
 } from '../shared/admin-api';
 import { PARAMETER, healthParameter, type ParsedConfig } from '../shared/routing-config';
 import { COMPONENTS } from '../shared/vocabulary';
+import { rampRoutes, rampSummary, type RampRoutesDependencies } from './ramp-routes';
 
 /** Admin bodies are small; anything near this size is not an admin request. */
 const MAX_ADMIN_BODY_BYTES = 64 * 1024;
@@ -34,6 +35,8 @@ export interface AdminAppDependencies {
   readonly logger: Logger;
   readonly healthPeriodMs: number;
   readonly now?: () => Date;
+  /** The automated ramp's routes (`/admin/ramp`), when the environment has a ramp controller. */
+  readonly ramp?: Pick<RampRoutesDependencies, 'controller' | 'trigger'>;
 }
 
 /**
@@ -65,7 +68,7 @@ export function createAdminApp(deps: AdminAppDependencies) {
     }
   };
 
-  const state = (parsed: ParsedConfig) => {
+  const state = (parsed: ParsedConfig & { readonly values?: Readonly<Record<string, string>> }) => {
     const { config } = parsed;
     const view = healthView(config.health, now().getTime(), deps.healthPeriodMs);
     return {
@@ -78,6 +81,7 @@ export function createAdminApp(deps: AdminAppDependencies) {
       rollback: config.rollback,
       breakerEpoch: config.breakerEpoch,
       health: { status: view.status, components: Object.fromEntries(COMPONENTS.map((c) => [c, view.components[c].status])) },
+      ramp: rampSummary(parsed.values?.[PARAMETER.rampState]),
       problems: parsed.problems,
     };
   };
@@ -173,5 +177,6 @@ export function createAdminApp(deps: AdminAppDependencies) {
     },
   };
 
-  return routeRequests(routes, logger);
+  const ramp = deps.ramp ? rampRoutes({ ...deps.ramp, logger, body, state: async () => state(await read()) }) : {};
+  return routeRequests({ ...routes, ...ramp }, logger);
 }

@@ -75,6 +75,7 @@ export function lambdaEnvironment(world: World, extra: Record<string, string> = 
     BUDGET_CEILING_MS: '28000',
     HEALTH_CHECK_PERIOD_SECONDS: '60',
     TOPIC_ARN,
+    RAMP_FUNCTION_NAME,
     ...extra,
   };
 }
@@ -184,6 +185,9 @@ export function healthCheckEnvironment(world: World): Record<string, string> {
 }
 
 export const TOPIC_ARN = 'arn:aws:sns:eu-central-1:123456789012:HybridRouting-dev-notifications';
+
+/** The ramp controller the admin function invokes after each `/admin/ramp` call. */
+export const RAMP_FUNCTION_NAME = 'HybridRouting-dev-ramp-controller';
 
 /** The rollback function's environment in AWS, pointed at the world. */
 export function rollbackEnvironment(world: World): Record<string, string> {
