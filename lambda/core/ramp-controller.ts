@@ -110,7 +110,10 @@ export class RampController {
     }
     if (stored.kind === 'none') return { action: 'none', why: 'no ramp has run' };
     const ramp = stored.state;
-    if (!isOpen(ramp.status)) return { action: 'none', why: `the ramp is ${ramp.status}` };
+    if (!isOpen(ramp.status)) {
+      this.emitTraffic(ramp);
+      return { action: 'none', why: `the ramp is ${ramp.status}` };
+    }
 
     const evaluation = rolledBackSince(ramp, snapshot.config.rollback) ? null : await this.evaluate(ramp, now);
     const decision = decide(ramp, snapshot.config, evaluation, now);
@@ -130,7 +133,7 @@ export class RampController {
         return { action: 'hold', ramp };
       }
       case 'promote':
-        return this.promote(ramp, version, decision.toStep, decision.evaluation, now);
+        return this.promote(ramp, snapshot, decision.toStep, decision.evaluation, now);
       case 'done':
         return this.finish(ramp, version, 'done', 'done', `every gate passed at the last step, ${stepLabel(ramp)}`, decision.evaluation, now);
       case 'pause':
@@ -158,9 +161,8 @@ export class RampController {
     if (written.state.startedAt !== state.startedAt) {
       throw new ConflictError(`another ramp started at the same time (by ${written.state.by}); this start was not recorded`);
     }
-    await this.widen(written.state, `ramp start at ${stepLabel(state)}: ${request.reason}`, by);
+    await this.widen(written.state, snapshot, `ramp start at ${stepLabel(state)}: ${request.reason}`, by);
     await this.announce('started', written.state);
-    this.emitTraffic(written.state);
     return written.state;
   }
 
@@ -189,9 +191,8 @@ export class RampController {
     const resumed = transition(ramp, { status: 'running', reason, by, now, restartStep: true, evaluation: null });
     const written = await this.record.write(resumed, snapshot.versions[RAMP] ?? 0, describeChange(`ramp resumed at ${stepLabel(ramp)}: ${reason}`, by));
     if (written.state.status !== 'running') throw new ConflictError(`the ramp was ${written.state.status} meanwhile (${written.state.reason}); it did not resume`);
-    await this.widen(written.state, `ramp resume at ${stepLabel(ramp)}: ${reason}`, by);
+    await this.widen(written.state, snapshot, `ramp resume at ${stepLabel(ramp)}: ${reason}`, by);
     await this.announce('resumed', written.state);
-    this.emitTraffic(written.state);
     return { ramp: written.state, changed: true };
   }
 
@@ -209,7 +210,6 @@ export class RampController {
     }
     const written = await this.record.write(transition(ramp, { status: 'aborted', reason, by, now }), snapshot.versions[RAMP] ?? 0, description);
     await this.announce('aborted', written.state);
-    this.emitTraffic(written.state);
     return { ramp: written.state };
   }
 
@@ -228,16 +228,13 @@ export class RampController {
     };
   }
 
-  private async promote(ramp: RampState, version: number, toStep: number, evaluation: RampEvaluation, now: Date): Promise<RampStep> {
+  private async promote(ramp: RampState, snapshot: StoreSnapshot, toStep: number, evaluation: RampEvaluation, now: Date): Promise<RampStep> {
     const to = ramp.steps[toStep]!;
+    const version = snapshot.versions[RAMP] ?? 0;
     const promoted = transition(ramp, { status: 'running', stepIndex: toStep, reason: `every gate passed over ${stepLabel(ramp)} after its bake time`, by: RAMP_CONTROLLER, now, evaluation });
     try {
-      await this.options.latch.write({
-        changes: [{ kind: 'traffic', percentage: to }],
-        reason: `ramp promote to ${stepLabel(promoted)}: every gate passed over ${stepLabel(ramp)}`,
-        requestedBy: RAMP_CONTROLLER,
-        expect: { [PARAMETER.hybridRoutingFlag]: 'true', [PARAMETER.trafficPercentage]: String(ramp.steps[ramp.stepIndex]) },
-      });
+      // On the read this tick decided from: a change that landed since is put back, never overwritten.
+      await this.options.latch.write({ changes: [{ kind: 'traffic', percentage: to }], reason: `ramp promote to ${stepLabel(promoted)}: every gate passed over ${stepLabel(ramp)}`, requestedBy: RAMP_CONTROLLER, basis: snapshot });
     } catch (error) {
       if (error instanceof ConflictError) return this.settle(ramp, `could not promote to ${to}%: ${error.message}`, evaluation);
       throw error;
@@ -271,14 +268,17 @@ export class RampController {
     return { ...outcome, action: 'settled' };
   }
 
-  /** Turns hybrid routing on at the ramp's step, traffic first; on a 409 the ramp is settled and the 409 passed on. */
-  private async widen(ramp: RampState, reason: string, by: string): Promise<void> {
+  /**
+   * Turns hybrid routing on at the ramp's step, traffic first, on the read the caller decided from;
+   * on a 409 the ramp is settled and the 409 passed on.
+   */
+  private async widen(ramp: RampState, basis: StoreSnapshot, reason: string, by: string): Promise<void> {
     const changes: AdminChange[] = [
       { kind: 'traffic', percentage: ramp.steps[ramp.stepIndex]! },
       { kind: 'flag', enabled: true },
     ];
     try {
-      await this.options.latch.write({ changes, reason, requestedBy: by });
+      await this.options.latch.write({ changes, reason, requestedBy: by, basis });
     } catch (error) {
       if (!(error instanceof ConflictError)) throw error;
       const settled = await this.settle(ramp, `${reason} was refused: ${error.message}`, null);
@@ -335,6 +335,7 @@ export class RampController {
     }
   }
 
+  /** `RampTrafficPercentage`, a gauge the controller alone emits at every tick: the step's traffic, 0 once rolled back or aborted. */
   private emitTraffic(ramp: RampState): void {
     const traffic = ramp.status === 'rolled-back' || ramp.status === 'aborted' ? 0 : ramp.steps[ramp.stepIndex]!;
     this.options.emit([{ metric: METRICS.rampTrafficPercentage, value: traffic }]);

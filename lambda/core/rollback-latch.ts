@@ -131,13 +131,12 @@ export interface GuardedWriteRequest {
   readonly reason: string;
   readonly requestedBy: string;
   /**
-   * Raw values (by parameter name) the caller decided from, as the ramp controller does: the write
-   * answers 409 and changes nothing when the store no longer holds them, and a write of another
-   * writer that lands between this one's read and its own is put back, then 409. So the caller
-   * never overwrites a change it did not see.
-   * @default - last writer wins, as between two operators
+   * The read the caller decided from, as the ramp controller does, used instead of a fresh read: a
+   * write of another writer to a changed parameter that landed after it is put back, and the write
+   * answers 409. So the caller never overwrites a change it did not see.
+   * @default - a fresh read, and last writer wins, as between two operators
    */
-  readonly expect?: Readonly<Record<string, string>>;
+  readonly basis?: StoreSnapshot;
 }
 
 export interface WriteResult {
@@ -298,14 +297,11 @@ export class RollbackLatch {
    */
   async write(request: GuardedWriteRequest): Promise<WriteResult> {
     const session = this.session();
-    const before = await session.read();
+    const before = request.basis ?? (await session.read());
     for (const change of request.changes) assertLatchAllows(change, before.config);
-    for (const [name, value] of Object.entries(request.expect ?? {})) {
-      if (before.values[name] !== value) throw new ConflictError(`${name} is ${before.values[name] ?? 'missing'}, not ${value} as read: it changed meanwhile; nothing was changed`);
-    }
     const description = describeChange(request.reason, request.requestedBy);
     for (const change of request.changes) await session.put(parameterWriteOf(change), description);
-    const restored = request.expect ? await this.restoreOverwritten(session, before, request) : [];
+    const restored = request.basis ? await this.restoreOverwritten(session, before, request) : [];
     if (restored.length === 0 && !request.changes.some((change) => widensExposure(change, before.config))) return { changed: session.changed };
 
     let after = await session.read();
@@ -332,9 +328,9 @@ export class RollbackLatch {
   }
 
   /**
-   * For a write with `expect`: puts back the latest value another writer wrote to a parameter
-   * between this write's read and its own write, and answers which parameters it put back. A
-   * rollback among them is held by the latch check that follows, since it reads after these writes.
+   * For a write on a `basis`: puts back the latest value another writer wrote to a parameter
+   * between that read and this write, and answers which parameters it put back. A rollback among
+   * them is held by the latch check that follows, since it reads after these writes.
    */
   private async restoreOverwritten(session: StoreSession, before: StoreSnapshot, request: GuardedWriteRequest): Promise<string[]> {
     const restored: string[] = [];

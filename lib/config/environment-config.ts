@@ -136,6 +136,12 @@ export const EnvironmentConfigSchema = z
       })
       .strict()
       .default({ budgetMinutes: 10 }),
+    ramp: z
+      .object({
+        holdDownMinutes: int(1, 1440, 'the minutes after the last rollback or latch clear before an automated ramp may start'),
+      })
+      .strict()
+      .default({ holdDownMinutes: 30 }),
   })
   .strict();
 

@@ -80,11 +80,12 @@ describe('a healthy ramp', () => {
 
     expect(subjects()).toEqual(['started at 5%', 'promoted at 25%', 'promoted at 75%', 'promoted at 100%', 'done at 100%'].map((s) => `Hybrid Routing dev: ramp ${s}`));
     expect(rw.world.sns.published[1]!.message).toMatch(/hybrid-error-rate +PASS +0% \(< 1%\)/);
-    expect(emitted('RampTrafficPercentage')).toEqual(['admin 5', 'ramp 5', 'ramp 25', 'ramp 75', 'ramp 100', 'ramp 100']);
+    expect(emitted('RampTrafficPercentage')).toEqual(['ramp 5', 'ramp 25', 'ramp 75', 'ramp 100', 'ramp 100']);
     expect(emitted('RampGateFailures').every((line) => line === 'ramp 0')).toBe(true);
 
-    // A finished ramp is left alone.
+    // A finished ramp is left alone; its traffic is still drawn.
     expect(await rw.tick()).toEqual({ action: 'none', why: 'the ramp is done' });
+    expect(emitted('RampTrafficPercentage').at(-1)).toBe('ramp 100');
 
     // Every transition is in the audit trail, with its reason and who made it.
     const audit = await rw.admin('GET', '/admin/audit');

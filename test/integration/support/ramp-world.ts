@@ -52,12 +52,16 @@ export async function startRampWorld(): Promise<RampWorld> {
   };
 }
 
-/** The store at its defaults plus `values`, every component healthy as of `now`, nothing in ALARM, no datapoints. */
-export function freshStore(world: World, now: Date, values: Record<string, string> = {}): void {
+/**
+ * The store at its defaults plus `values`, every component healthy as of `now` (unless `health` is
+ * false: the ramp judges health from CloudWatch, and without them the path reads in one page),
+ * nothing in ALARM, no datapoints.
+ */
+export function freshStore(world: World, now: Date, values: Record<string, string> = {}, health = true): void {
   world.ssm.heal();
   world.ssm.clear();
   seedConfig(world.ssm, values);
-  for (const c of COMPONENTS) world.ssm.put(`${CONFIG_PATH}/health/${c}`, JSON.stringify({ status: 'healthy', lastCheckedAt: now.toISOString(), latencyMs: 9, consecutiveFailures: 0, message: 'ok' }));
+  if (health) for (const c of COMPONENTS) world.ssm.put(`${CONFIG_PATH}/health/${c}`, JSON.stringify({ status: 'healthy', lastCheckedAt: now.toISOString(), latencyMs: 9, consecutiveFailures: 0, message: 'ok' }));
   world.cloudwatch.reset();
   world.sns.published.length = 0;
 }
