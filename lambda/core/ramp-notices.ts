@@ -13,14 +13,23 @@ const UNIT: Record<GateResult['gate'], string> = {
   'mcp-router-health': '',
 };
 
+/** A gate's judged value with its unit, or `no data`. */
+export function gateValue(g: GateResult): string {
+  return g.value === null ? 'no data' : `${g.value}${UNIT[g.gate]}`;
+}
+
+/** What a gate needs to pass, with the evidence its verdict rests on when it has some. */
+export function gateThreshold(g: GateResult): string {
+  if (g.gate === 'hybrid-vs-control') return `not worse at 95%${g.evidence === null ? '' : ` (one-sided p = ${g.evidence})`}`;
+  if (g.gate === 'rollback-alarms') return 'none in ALARM';
+  if (g.gate.endsWith('-health')) return 'every check passed';
+  const bound = g.evidence === null ? '' : g.gate === 'hybrid-latency-p95' ? ` (share slower: 95% lower bound ${g.evidence}%, fails above 5%)` : ` (95% lower bound ${g.evidence}%)`;
+  return `${g.gate === 'hybrid-error-rate' ? '<' : '<='} ${g.threshold}${UNIT[g.gate]}${bound}`;
+}
+
 /** One line per gate: its outcome, value and threshold, the way operators read the go/no-go. */
 export function gateLines(evaluation: RampEvaluation): string[] {
-  return evaluation.gates.map((g) => {
-    const value = g.value === null ? 'no data' : `${g.value}${UNIT[g.gate]}`;
-    const threshold =
-      g.gate === 'hybrid-vs-control' ? 'not worse at 95%' : g.gate.endsWith('-health') ? 'every check passed' : g.gate === 'rollback-alarms' ? 'none in ALARM' : `${g.gate === 'hybrid-error-rate' ? '<' : '<='} ${g.threshold}${UNIT[g.gate]}`;
-    return `  ${g.gate.padEnd(22)} ${g.outcome.toUpperCase().padEnd(14)} ${value} (${threshold})`;
-  });
+  return evaluation.gates.map((g) => `  ${g.gate.padEnd(22)} ${g.outcome.toUpperCase().padEnd(14)} ${gateValue(g)} (${gateThreshold(g)})`);
 }
 
 const NEXT: Record<RampTransitionKind, (environment: string) => string[]> = {

@@ -3,8 +3,7 @@ import cdkJson from '../../cdk.json';
 import { DASHBOARD_CONTENTS } from '../../lib/constructs/monitoring-dashboards';
 import { ALARMS, alarmNameOf, deadLetterAlarmNameOf, rollbackLevelOf, type AlarmId } from '../../lambda/shared/alarms';
 import { METRICS } from '../../lambda/shared/metric-catalog';
-import { ENVIRONMENT_NAMES } from '../../lambda/shared/vocabulary';
-import { resourcesOf, synthesize, templateOf, unacknowledgedFindings } from './synth';
+import { ENVIRONMENT_NAMES, resourcesOf, synthesize, templateOf, unacknowledgedFindings } from './synth';
 
 const { stacks } = synthesize();
 const environments = cdkJson.context.environments as Record<string, any>;

@@ -17,8 +17,8 @@ import {
 import { InvokeRequestSchema } from '../../lambda/shared/invoke-request';
 import { RampActionSchema, RampStartSchema } from '../../lambda/shared/ramp';
 import { DEFAULT_PARAMETER_VALUES, INITIAL_HEALTH_VALUE } from '../../lambda/shared/routing-config';
-import { COMPONENTS, ENVIRONMENT_NAMES } from '../../lambda/shared/vocabulary';
-import { resourcesOf, synthesize, templateOf, unacknowledgedFindings } from './synth';
+import { COMPONENTS } from '../../lambda/shared/vocabulary';
+import { ENVIRONMENT_NAMES, resourcesOf, synthesize, templateOf, unacknowledgedFindings } from './synth';
 
 const { app, stacks } = synthesize();
 const environments = cdkJson.context.environments as Record<string, any>;

@@ -13,6 +13,8 @@ import { CONFIG_PATH, RAMP_FUNCTION_NAME, apiEvent, lambdaContext, lambdaEnviron
 export interface RampWorld {
   readonly world: World;
   readonly lambda: LambdaFake;
+  /** The admin function's handler itself, for a gateway in front of it. */
+  readonly adminHandler: ReturnType<typeof loadHandler>;
   /** Calls an admin route as `caller` (an assumed-role ARN by default). */
   admin(method: string, path: string, body?: unknown, caller?: string): Promise<{ status: number; json: Record<string, any> }>;
   /** One tick of the ramp controller, as the schedule would invoke it. */
@@ -34,6 +36,7 @@ export async function startRampWorld(): Promise<RampWorld> {
   return {
     world,
     lambda,
+    adminHandler,
     admin: async (method, path, body, caller = OPERATOR) => {
       const action = /^\/admin\/ramp\/([^/]+)$/.exec(path);
       const flag = /^\/admin\/feature-flags\/([^/]+)$/.exec(path);
