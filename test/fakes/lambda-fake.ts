@@ -19,7 +19,7 @@ export interface LambdaCall {
   readonly operation: string;
   readonly functionName: string;
   readonly qualifier?: string;
-  /** `Invoke` only: `RequestResponse` (the default) or `Event`. */
+  /** `Invoke` only, and only when it is not the default `RequestResponse`: `Event` or `DryRun`. */
   readonly invocationType?: string;
 }
 
@@ -144,7 +144,12 @@ export class LambdaFake {
       const match = route[1].exec(url.pathname)!;
       const [functionName, pathQualifier] = parseFunctionName(decodeURIComponent(match[1]!));
       const invocationType = route[2] === 'Invoke' ? String(req.headers['x-amz-invocation-type'] ?? 'RequestResponse') : undefined;
-      const call: LambdaCall = { operation: route[2], functionName, qualifier: url.searchParams.get('Qualifier') ?? pathQualifier, ...(invocationType ? { invocationType } : {}) };
+      const call: LambdaCall = {
+        operation: route[2],
+        functionName,
+        qualifier: url.searchParams.get('Qualifier') ?? pathQualifier,
+        ...(invocationType && invocationType !== 'RequestResponse' ? { invocationType } : {}),
+      };
       this.calls.push(call);
       await this.gates.get(call.operation)?.(call);
       const fault = this.faults.find((f) => f.operation === call.operation);

@@ -79,7 +79,7 @@ describe('a healthy ramp', () => {
     expect(latch().active).toBe(false);
 
     expect(subjects()).toEqual(['started at 5%', 'promoted at 25%', 'promoted at 75%', 'promoted at 100%', 'done at 100%'].map((s) => `Hybrid Routing dev: ramp ${s}`));
-    expect(rw.world.sns.published[1]!.message).toMatch(/hybrid-error-rate +PASS +0% \(< 1%\)/);
+    expect(rw.world.sns.published[1]!.message).toMatch(/hybrid-error-rate +PASS +0% \(< 1% \(95% lower bound 0%\)\)/);
     expect(emitted('RampTrafficPercentage')).toEqual(['ramp 5', 'ramp 25', 'ramp 75', 'ramp 100', 'ramp 100']);
     expect(emitted('RampGateFailures').every((line) => line === 'ramp 0')).toBe(true);
 
