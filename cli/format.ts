@@ -30,8 +30,15 @@ export function formatState(state: any): string {
     ['rollback latch', latch],
     ['breaker epoch', String(state.breakerEpoch)],
     ['health', `${state.health.status} (${components})`],
+    ...(state.ramp ? [['ramp', rampLine(state.ramp)] as [string, string]] : []),
     ...(state.problems.length > 0 ? [['problems', state.problems.join('; ')] as [string, string]] : []),
   ]);
+}
+
+/** The ramp as `/admin/status` summarises it, on one line. */
+function rampLine(ramp: any): string {
+  if (ramp.status === 'unreadable') return `ramp/state cannot be read: ${ramp.problem}`;
+  return `${ramp.status} at step ${ramp.step} of ${ramp.steps.length} (${ramp.trafficPercentage}%) since ${ramp.updatedAt}${ramp.open ? ' ("ramp status" for its gates)' : ''}`;
 }
 
 export function formatHealth(components: Record<string, any>): string {

@@ -49,11 +49,22 @@ const bake = z
 export const RampGatesSchema = z
   .object({
     /** The hybrid error rate a step must stay below, in percent. */
-    errorRatePercent: z.number({ error: 'errorRatePercent must be a number from 0.01 to 50' }).min(0.01).max(50),
+    errorRatePercent: z
+      .number({ error: 'errorRatePercent must be a number from 0.01 to 50' })
+      .min(0.01, { error: 'errorRatePercent must be a number from 0.01 to 50' })
+      .max(50, { error: 'errorRatePercent must be a number from 0.01 to 50' }),
     /** The hybrid cohort's p95 latency a step must stay within. */
-    latencyP95Ms: z.number({ error: 'latencyP95Ms must be an integer from 100 to 60000' }).int().min(100).max(60_000),
+    latencyP95Ms: z
+      .number({ error: 'latencyP95Ms must be an integer from 100 to 60000' })
+      .int({ error: 'latencyP95Ms must be an integer from 100 to 60000' })
+      .min(100, { error: 'latencyP95Ms must be an integer from 100 to 60000' })
+      .max(60_000, { error: 'latencyP95Ms must be an integer from 100 to 60000' }),
     /** Hybrid requests a step must see before its gates can pass (and the control cohort, to be compared with). */
-    minSamples: z.number({ error: 'minSamples must be an integer from 1 to 100000' }).int().min(1).max(100_000),
+    minSamples: z
+      .number({ error: 'minSamples must be an integer from 1 to 100000' })
+      .int({ error: 'minSamples must be an integer from 1 to 100000' })
+      .min(1, { error: 'minSamples must be an integer from 1 to 100000' })
+      .max(100_000, { error: 'minSamples must be an integer from 1 to 100000' }),
   })
   .strict();
 export type RampGates = z.infer<typeof RampGatesSchema>;

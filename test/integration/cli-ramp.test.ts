@@ -101,6 +101,7 @@ describe('hybrid-routing ramp', () => {
     expect(started.code).toBe(EXIT.ok);
     expect(started.stdout).toContain('ramp RUNNING · step 1 of 4 at 5% · 5 → 25 → 75 → 100 %');
     expect(started.stdout).toContain('traffic         5% (effective 5%)');
+    expect(started.stdout).toMatch(/^ramp +running at step 1 of 4 \(5%\) since 2026-03-02T10:00:30.000Z \("ramp status" for its gates\)$/m);
     expect(JSON.parse(stored('ramp/state')!).gates).toEqual({ errorRatePercent: 1, latencyP95Ms: 10_000, minSamples: 20 });
 
     clock.set(minutesAfter(T0, 1));

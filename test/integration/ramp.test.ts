@@ -280,6 +280,18 @@ describe('operators', () => {
     expect(rw.world.ssm.history(`${CONFIG_PATH}/traffic/percentage`).map((v) => v.value)).toEqual(['0', '5', '0', '5']);
   });
 
+  it('a ramp/state that does not parse fails the tick (so its alarm notifies), blocks a start, and can be aborted', async () => {
+    rw.world.ssm.put(`${CONFIG_PATH}/ramp/state`, '{"status":"running"', 'broken by hand');
+    await expect(rw.tick()).rejects.toThrow('ramp/state is not JSON: the ramp is unsupervised; abort it (POST /admin/ramp/abort)');
+    expect((await rw.admin('GET', '/admin/ramp')).json).toMatchObject({ ramp: null, problem: 'ramp/state is not JSON' });
+    expect((await rw.admin('GET', '/admin/status')).json.state.ramp).toEqual({ status: 'unreadable', problem: 'ramp/state is not JSON' });
+    expect((await rw.admin('POST', '/admin/ramp', { reason: 'go' })).json.error.message).toMatch(/ramp\/state is not JSON; abort it/);
+    const aborted = await rw.admin('POST', '/admin/ramp/abort', { reason: 'clean up' });
+    expect(aborted).toMatchObject({ status: 200, json: { ramp: null, state: { ramp: null, trafficPercentage: 0 } } });
+    expect(latch()).toMatchObject({ active: true, level: 2, reason: 'ramp aborted: clean up' });
+    expect(value('ramp/state')).toBe('{}');
+  });
+
   it('/admin/status shows the ramp', async () => {
     await start();
     const { json } = await rw.admin('GET', '/admin/status');
