@@ -177,6 +177,6 @@ export function createAdminApp(deps: AdminAppDependencies) {
     },
   };
 
-  const ramp = deps.ramp ? rampRoutes({ ...deps.ramp, logger, body, state: async () => state(await read()) }) : {};
+  const ramp = deps.ramp ? rampRoutes({ ...deps.ramp, logger, body, state: async (stored) => state(stored ?? (await read())) }) : {};
   return routeRequests({ ...routes, ...ramp }, logger);
 }

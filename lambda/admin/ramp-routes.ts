@@ -5,6 +5,7 @@ import { callerIdentityOf, jsonResponse, type RouteHandler } from '../adapters/h
 import { NotFoundError } from '../core/http-errors';
 import { rampProgress } from '../core/ramp';
 import type { RampController } from '../core/ramp-controller';
+import type { StoreSnapshot } from '../core/rollback-latch';
 import { isOpen, RAMP_ACTIONS, RampActionSchema, RampStartSchema, readRampValue, type RampAction } from '../shared/ramp';
 
 export interface RampRoutesDependencies {
@@ -14,8 +15,8 @@ export interface RampRoutesDependencies {
   readonly logger: Logger;
   /** Parses and validates a JSON body against a schema (400/413 otherwise). */
   readonly body: <S extends z.ZodType>(event: APIGatewayProxyEvent, schema: S) => z.infer<S>;
-  /** The configuration state `/admin/status` answers, as now stored. */
-  readonly state: () => Promise<unknown>;
+  /** The configuration state `/admin/status` answers: of `stored` (a read after the writes), or read now. */
+  readonly state: (stored?: StoreSnapshot) => Promise<unknown>;
 }
 
 /**
@@ -44,9 +45,9 @@ export function rampRoutes(deps: RampRoutesDependencies): Record<string, RouteHa
     'POST /admin/ramp': async (event, requestId) => {
       const request = deps.body(event, RampStartSchema);
       const caller = callerIdentityOf(event);
-      const ramp = await afterwards(requestId, () => controller.start(request, caller));
+      const { ramp, state } = await afterwards(requestId, () => controller.start(request, caller));
       logger.info('ramp started', { requestId, caller, steps: ramp.steps });
-      return jsonResponse(200, { requestId, ramp, progress: rampProgress(ramp, new Date(ramp.updatedAt)), state: await deps.state() }, requestId);
+      return jsonResponse(200, { requestId, ramp, progress: rampProgress(ramp, new Date(ramp.updatedAt)), state: await deps.state(state) }, requestId);
     },
 
     'POST /admin/ramp/{action}': async (event, requestId) => {
@@ -56,10 +57,9 @@ export function rampRoutes(deps: RampRoutesDependencies): Record<string, RouteHa
       }
       const { reason } = deps.body(event, RampActionSchema);
       const caller = callerIdentityOf(event);
-      const result = await afterwards(requestId, () => controller[action as RampAction](reason, caller));
-      const changed = 'changed' in result ? result.changed : true;
+      const { ramp, changed, state } = await afterwards(requestId, () => controller[action as RampAction](reason, caller));
       logger.info('ramp action', { requestId, caller, action, changed });
-      return jsonResponse(200, { requestId, ramp: result.ramp, ...(changed ? {} : { message: `the ramp is already ${result.ramp?.status}; nothing was changed` }), state: await deps.state() }, requestId);
+      return jsonResponse(200, { requestId, ramp, ...(changed ? {} : { message: `the ramp is already ${ramp?.status}; nothing was changed` }), state: await deps.state(state) }, requestId);
     },
   };
 }

@@ -78,6 +78,13 @@ export interface RampStep {
 
 export type TickOutcome = { readonly action: 'none'; readonly why: string } | RampStep;
 
+/** What `pause`, `resume` and `abort` answer: the ramp, whether it changed, and the store as read after the writes, if it was. */
+export interface RampActionResult {
+  readonly ramp: RampState | null;
+  readonly changed: boolean;
+  readonly state?: StoreSnapshot;
+}
+
 /** What `GET /admin/ramp` shows. */
 export interface RampView {
   readonly ramp: RampState | null;
@@ -148,8 +155,11 @@ export class RampController {
     }
   }
 
-  /** `POST /admin/ramp`: refuses (409) in each case of DESIGN §10, else writes step 1 and turns hybrid routing on. */
-  async start(request: RampStartRequest, by: string): Promise<RampState> {
+  /**
+   * `POST /admin/ramp`: refuses (409) in each case of DESIGN §10, else writes step 1 and turns
+   * hybrid routing on. Answers the ramp and the store as read after the writes.
+   */
+  async start(request: RampStartRequest, by: string): Promise<{ ramp: RampState; state?: StoreSnapshot }> {
     const now = this.now();
     const snapshot = await this.read();
     const stored = storedRamp(snapshot);
@@ -161,13 +171,13 @@ export class RampController {
     if (written.state.startedAt !== state.startedAt) {
       throw new ConflictError(`another ramp started at the same time (by ${written.state.by}); this start was not recorded`);
     }
-    await this.widen(written.state, snapshot, `ramp start at ${stepLabel(state)}: ${request.reason}`, by);
+    const after = await this.widen(written.state, snapshot, `ramp start at ${stepLabel(state)}: ${request.reason}`, by);
     await this.announce('started', written.state);
-    return written.state;
+    return { ramp: written.state, state: after };
   }
 
   /** `POST /admin/ramp/pause`: stops promotion; a failing gate still rolls back. */
-  async pause(reason: string, by: string): Promise<{ ramp: RampState; changed: boolean }> {
+  async pause(reason: string, by: string): Promise<RampActionResult> {
     const now = this.now();
     const snapshot = await this.read();
     const ramp = openRamp(storedRamp(snapshot), 'pause');
@@ -178,7 +188,7 @@ export class RampController {
   }
 
   /** `POST /admin/ramp/resume`: the paused step starts over, at its traffic, under the same preconditions as a start. */
-  async resume(reason: string, by: string): Promise<{ ramp: RampState; changed: boolean }> {
+  async resume(reason: string, by: string): Promise<RampActionResult> {
     const now = this.now();
     const snapshot = await this.read();
     const ramp = openRamp(storedRamp(snapshot), 'resume');
@@ -191,26 +201,26 @@ export class RampController {
     const resumed = transition(ramp, { status: 'running', reason, by, now, restartStep: true, evaluation: null });
     const written = await this.record.write(resumed, snapshot.versions[RAMP] ?? 0, describeChange(`ramp resumed at ${stepLabel(ramp)}: ${reason}`, by));
     if (written.state.status !== 'running') throw new ConflictError(`the ramp was ${written.state.status} meanwhile (${written.state.reason}); it did not resume`);
-    await this.widen(written.state, snapshot, `ramp resume at ${stepLabel(ramp)}: ${reason}`, by);
+    const after = await this.widen(written.state, snapshot, `ramp resume at ${stepLabel(ramp)}: ${reason}`, by);
     await this.announce('resumed', written.state);
-    return { ramp: written.state, changed: true };
+    return { ramp: written.state, changed: true, state: after };
   }
 
   /** `POST /admin/ramp/abort`: a manual level-2 rollback, then the ramp is over. */
-  async abort(reason: string, by: string): Promise<{ ramp: RampState | null }> {
+  async abort(reason: string, by: string): Promise<RampActionResult> {
     const now = this.now();
     const snapshot = await this.read();
     const stored = storedRamp(snapshot);
     const ramp = stored.kind === 'unreadable' ? null : openRamp(stored, 'abort');
-    await this.options.latch.rollBack({ level: 2, reason: `ramp aborted: ${reason}`, source: `manual: ${by}`, origin: 'manual', at: now.toISOString(), requestedBy: by });
+    const rolledBack = await this.options.latch.rollBack({ level: 2, reason: `ramp aborted: ${reason}`, source: `manual: ${by}`, origin: 'manual', at: now.toISOString(), requestedBy: by });
     const description = describeChange(`ramp aborted: ${reason}`, by);
     if (!ramp) {
       await this.record.writeRaw(NO_RAMP_VALUE, `${description} (${stored.kind === 'unreadable' ? stored.problem : 'no ramp'})`);
-      return { ramp: null };
+      return { ramp: null, changed: true };
     }
     const written = await this.record.write(transition(ramp, { status: 'aborted', reason, by, now }), snapshot.versions[RAMP] ?? 0, description);
     await this.announce('aborted', written.state);
-    return { ramp: written.state };
+    return { ramp: written.state, changed: true, state: rolledBack.state };
   }
 
   /** `GET /admin/ramp`: the stored ramp, and for an open one its gates judged now and its progress. */
@@ -272,13 +282,13 @@ export class RampController {
    * Turns hybrid routing on at the ramp's step, traffic first, on the read the caller decided from;
    * on a 409 the ramp is settled and the 409 passed on.
    */
-  private async widen(ramp: RampState, basis: StoreSnapshot, reason: string, by: string): Promise<void> {
+  private async widen(ramp: RampState, basis: StoreSnapshot, reason: string, by: string): Promise<StoreSnapshot | undefined> {
     const changes: AdminChange[] = [
       { kind: 'traffic', percentage: ramp.steps[ramp.stepIndex]! },
       { kind: 'flag', enabled: true },
     ];
     try {
-      await this.options.latch.write({ changes, reason, requestedBy: by, basis });
+      return (await this.options.latch.write({ changes, reason, requestedBy: by, basis })).state;
     } catch (error) {
       if (!(error instanceof ConflictError)) throw error;
       const settled = await this.settle(ramp, `${reason} was refused: ${error.message}`, null);

@@ -126,10 +126,7 @@ describe('the ramp and the others, in every order of their SSM requests', () => 
 
   it('start × alarm rollback: the start lands before the rollback or not at all, and the ramp ends rolled back', async () => {
     const runs = await forEveryInterleaving<Answer>(rw.world.ssm, {
-      setup: () => {
-        freshStore(rw.world, clock.now(), {}, false);
-        recordHealthyMinute(rw.world, minutesAfter(clock.now(), -0.5), 5);
-      },
+      setup: () => freshStore(rw.world, clock.now(), {}, false),
       writers: () => [admin('start', 'POST', '/admin/ramp', { reason: 'go live', bakeMinutes: 0 }), alarm()],
       check: async ({ results }) => {
         expect([200, 409]).toContain(http(results.start).status);
