@@ -5,6 +5,8 @@ import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smit
 export interface ApiResponse {
   readonly status: number;
   readonly body: any;
+  /** Seconds the API asks a client to wait before retrying (`Retry-After`), when it says. */
+  readonly retryAfterSeconds?: number;
 }
 
 /** The API could not be reached at all: DNS, refused connection, TLS, timeout. */
@@ -46,7 +48,7 @@ export class ApiClient {
 
   async request(method: string, path: string, body?: unknown, query: Record<string, string> = {}): Promise<ApiResponse> {
     const response = await this.send(method, path, body, query, 'application/json', this.options.timeoutMs ?? 30_000);
-    return { status: response.status, body: await parseBody(response) };
+    return { status: response.status, body: await parseBody(response), ...retryAfterOf(response) };
   }
 
   /**
@@ -57,7 +59,7 @@ export class ApiClient {
     // A stream may run for API Gateway's 15 minutes; the timeout only guards against a dead connection.
     const response = await this.send(method, path, body, {}, 'text/event-stream', this.options.streamTimeoutMs ?? 16 * 60_000);
     if (!response.ok || !response.body || !(response.headers.get('content-type') ?? '').startsWith('text/event-stream')) {
-      return { status: response.status, body: await parseBody(response), streamed: false };
+      return { status: response.status, body: await parseBody(response), streamed: false, ...retryAfterOf(response) };
     }
     const decoder = new TextDecoder();
     try {
@@ -92,6 +94,15 @@ export class ApiClient {
       throw new NetworkError(url.origin, error);
     }
   }
+}
+
+/** `Retry-After` as seconds: a number of seconds, or an HTTP date counted from now. */
+function retryAfterOf(response: Response): { retryAfterSeconds?: number } {
+  const header = response.headers.get('retry-after');
+  if (header === null || header.trim() === '') return {};
+  if (/^\d+$/.test(header.trim())) return { retryAfterSeconds: Number(header.trim()) };
+  const at = Date.parse(header);
+  return Number.isFinite(at) ? { retryAfterSeconds: Math.max(0, Math.ceil((at - Date.now()) / 1000)) } : {};
 }
 
 async function parseBody(response: Response): Promise<unknown> {

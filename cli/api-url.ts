@@ -1,23 +1,50 @@
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
-import cdkJson from '../cdk.json';
+import packagedCdkJson from '../cdk.json';
 import { stackNameOf } from '../lib/app';
-import { ENVIRONMENT_NAMES } from '../lambda/shared/vocabulary';
 
 /** Raised when the API URL cannot be found; the message says what to do. */
 export class ApiUrlError extends Error {}
 
-/** The region of an environment as cdk.json configures it. */
-export function regionOf(environment: string): string | undefined {
-  const environments = cdkJson.context.environments as Record<string, { region?: string }>;
-  return environments[environment]?.region ?? (environments[environment] ? 'eu-central-1' : undefined);
+/** Raised when there are no AWS credentials to sign a request with, wherever that was found out. */
+export class MissingCredentialsError extends Error {}
+
+/** Whether an SDK or signer error says there are no usable credentials. */
+export const isCredentialsError = (error: unknown): boolean => error instanceof Error && /credential/i.test(`${error.name} ${error.message}`);
+
+/** The environments `--env` may name, as a cdk.json defines them. */
+export interface CliEnvironments {
+  readonly names: readonly string[];
+  /** The region cdk.json gives an environment (default `eu-central-1`), or undefined for a name it does not define. */
+  regionOf(environment: string): string | undefined;
+}
+
+/**
+ * The environments of the cdk.json in `cwd`, as `cdk` itself reads them when run from the checkout,
+ * or else those of the cdk.json the CLI ships with. A fourth entry there is a fourth `--env`.
+ */
+export function loadEnvironments(cwd: string): CliEnvironments {
+  const environments = environmentsIn(path.join(cwd, 'cdk.json')) ?? (packagedCdkJson.context.environments as Record<string, { region?: string }>);
+  return {
+    names: Object.keys(environments),
+    regionOf: (environment) => (environments[environment] ? (environments[environment]!.region ?? 'eu-central-1') : undefined),
+  };
+}
+
+function environmentsIn(file: string): Record<string, { region?: string }> | undefined {
+  if (!existsSync(file)) return undefined;
+  try {
+    const environments = (JSON.parse(readFileSync(file, 'utf8')) as { context?: { environments?: unknown } }).context?.environments;
+    return environments && typeof environments === 'object' && !Array.isArray(environments) ? (environments as Record<string, { region?: string }>) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Reads the `ApiUrl` output of the environment's stack from CloudFormation. */
 export async function apiUrlOf(environment: string, region: string, credentials: AwsCredentialIdentityProvider): Promise<string> {
-  if (!(ENVIRONMENT_NAMES as readonly string[]).includes(environment)) {
-    throw new ApiUrlError(`--env must be one of ${ENVIRONMENT_NAMES.join(', ')}, got "${environment}"`);
-  }
   const stackName = stackNameOf(environment);
   const client = new CloudFormationClient({ region, credentials });
   try {
@@ -27,6 +54,7 @@ export async function apiUrlOf(environment: string, region: string, credentials:
     return url;
   } catch (error) {
     if (error instanceof ApiUrlError) throw error;
+    if (isCredentialsError(error)) throw new MissingCredentialsError((error as Error).message);
     const name = error instanceof Error ? error.name : String(error);
     throw new ApiUrlError(`cannot read stack ${stackName} in ${region} (${name}); check your AWS credentials and region, or pass --url`);
   } finally {

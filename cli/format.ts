@@ -1,4 +1,6 @@
+import { gateThreshold, gateValue } from '../lambda/core/ramp-notices';
 import type { SmokeCheck } from '../lambda/core/smoke-test';
+import type { GateResult } from '../lambda/shared/ramp';
 
 /** Renders rows as aligned columns under a header. */
 export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
@@ -31,8 +33,15 @@ export function formatState(state: any): string {
     ['rollback latch', latch],
     ['breaker epoch', String(state.breakerEpoch)],
     ['health', `${state.health.status} (${components})`],
+    ...(state.ramp ? [['ramp', rampLine(state.ramp)] as [string, string]] : []),
     ...(state.problems.length > 0 ? [['problems', state.problems.join('; ')] as [string, string]] : []),
   ]);
+}
+
+/** The ramp as `/admin/status` summarises it, on one line. */
+function rampLine(ramp: any): string {
+  if (ramp.status === 'unreadable') return `ramp/state cannot be read: ${ramp.problem}`;
+  return `${ramp.status} at step ${ramp.step} of ${ramp.steps.length} (${ramp.trafficPercentage}%) since ${ramp.updatedAt}${ramp.open ? ' ("ramp status" for its gates)' : ''}`;
 }
 
 export function formatHealth(components: Record<string, any>): string {
@@ -57,7 +66,7 @@ export function formatAudit(entries: readonly any[]): string {
       e.at,
       e.parameter,
       `${shorten(e.oldValue ?? '(created)', 24)} -> ${shorten(e.newValue, 24)}`,
-      shorten(String(e.who).replace(/^arn:aws[a-z-]*:(sts|iam)::\d{12}:/, ''), 40),
+      shortenStart(String(e.who).replace(/^arn:aws[a-z-]*:(sts|iam)::\d{12}:/, ''), 40),
       shorten(e.reason, 60),
     ]),
   );
@@ -79,4 +88,59 @@ export function formatSmoke(checks: readonly SmokeCheck[]): string {
   const failed = checks.filter((c) => !c.pass);
   const summary = failed.length === 0 ? `all ${checks.length} checks passed` : `${failed.length} of ${checks.length} checks failed:\n${failed.map((c) => `  ${c.check}: ${c.detail}`).join('\n')}`;
   return `${rows}\n\n${summary}`;
+}
+
+const BAR_WIDTH = 24;
+
+/** `12m 05s` */
+export function duration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const rest = String(s % 60).padStart(2, '0');
+  return h > 0 ? `${h}h ${String(m).padStart(2, '0')}m ${rest}s` : `${m}m ${rest}s`;
+}
+
+/** `[#########---------------]`: how much of the bake time has passed. */
+export function progressBar(elapsedSeconds: number, totalSeconds: number, width = BAR_WIDTH): string {
+  const done = totalSeconds <= 0 ? width : Math.min(width, Math.floor((elapsedSeconds / totalSeconds) * width));
+  return `[${'#'.repeat(done)}${'-'.repeat(width - done)}]`;
+}
+
+/**
+ * `GET /admin/ramp` as operators read it: the step, the bake time passed and left, each gate's
+ * value against its threshold, why the step does not promote yet, and the last transition.
+ */
+export function formatRamp(view: any): string {
+  if (!view.ramp) return view.problem ? `ramp/state cannot be read: ${view.problem}` : 'no ramp has run; start one with "hybrid-routing ramp start --reason ..."';
+  const ramp = view.ramp;
+  const step = `step ${ramp.stepIndex + 1} of ${ramp.steps.length} at ${ramp.steps[ramp.stepIndex]}%`;
+  const lines = [`ramp ${ramp.status.toUpperCase()} · ${step} · ${ramp.steps.join(' → ')} %`];
+  const progress = view.progress;
+  if (progress) {
+    const total = progress.bakeMinutes * 60;
+    const left = progress.bakeLeftSeconds > 0 ? `${duration(progress.bakeLeftSeconds)} left` : 'bake time passed';
+    lines.push(`bake   ${progressBar(progress.elapsedSeconds, total)} ${duration(Math.min(progress.elapsedSeconds, total))} of ${duration(total)} · ${left}`);
+  }
+  const evaluation = view.evaluation ?? ramp.lastEvaluation;
+  if (evaluation) {
+    const window = evaluation.figures.window ? `over the step since ${evaluation.figures.window.start}` : 'before the step\'s first whole minute';
+    lines.push(`gates  ${evaluation.verdict.toUpperCase()} at ${evaluation.at}, ${window}`, ...gateRows(evaluation));
+    if (evaluation.reasons.length > 0 && ramp.status === 'running') lines.push(`why not promoted yet:`, ...evaluation.reasons.map((r: string) => `  - ${r}`));
+    if (progress?.pausesWithoutEvidenceAt && evaluation.verdict !== 'pass') lines.push(`pauses without enough evidence at ${progress.pausesWithoutEvidenceAt}`);
+  }
+  lines.push(`last   ${ramp.status} at ${ramp.updatedAt} by ${shortenStart(ramp.by, 48)}: ${ramp.reason}`);
+  return lines.join('\n');
+}
+
+function gateRows(evaluation: any): string[] {
+  return table(
+    ['  GATE', 'RESULT', 'VALUE', 'THRESHOLD'],
+    evaluation.gates.map((g: GateResult) => [`  ${g.gate}`, g.outcome, gateValue(g), gateThreshold(g)]),
+  ).split('\n');
+}
+
+/** Keeps the end of a long text, where an ARN says who: `…role/operators/alice`. */
+export function shortenStart(text: string, max: number): string {
+  return text.length > max ? `…${text.slice(text.length - max + 1)}` : text;
 }

@@ -1,13 +1,18 @@
 import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline/promises';
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { OPERATION_CLASSES, judgeHealthReport, judgeInvokeAnswer, latencyTargetMs, smokeRequest, type SmokeCheck } from '../lambda/core/smoke-test';
+import { DEFAULT_STEPS } from '../lambda/shared/ramp';
 import { ROUTING_MODES } from '../lambda/shared/vocabulary';
+import packageJson from '../package.json';
 import { ApiClient, NetworkError, type ApiResponse } from './api-client';
-import { ApiUrlError, apiUrlOf, regionOf } from './api-url';
+import { ApiUrlError, MissingCredentialsError, apiUrlOf, isCredentialsError, loadEnvironments } from './api-url';
 import { formatAudit, formatHealth, formatSmoke, formatState } from './format';
 import { invokeCommand } from './invoke';
+import { mergePolicy } from './policy';
+import { rampCommand } from './ramp';
 
 /** Exit codes scripts can rely on. */
 export const EXIT = {
@@ -20,6 +25,7 @@ export const EXIT = {
   unavailable: 6,
   network: 7,
   smokeFailed: 8,
+  rampStopped: 9,
 } as const;
 
 export interface CliIo {
@@ -30,8 +36,17 @@ export interface CliIo {
   readonly env?: NodeJS.ProcessEnv;
   /** Writes text as it is, without a newline: streamed tokens. @default process.stdout.write */
   readonly write?: (text: string) => void;
-  /** Waits between polls of a job. @default setTimeout */
+  /** Waits between polls of a job or refreshes of a watch. @default setTimeout */
   readonly sleep?: (ms: number) => Promise<void>;
+  /** Where `cdk.json` is looked for, to know the environments. @default process.cwd() */
+  readonly cwd?: string;
+  /** Whether stdout is a terminal, for `--watch` to redraw in place. @default process.stdout.isTTY */
+  readonly isTTY?: boolean;
+  /**
+   * Asks a yes/no question before a risky change; false when nobody can answer.
+   * @default a prompt on a terminal, false otherwise
+   */
+  readonly confirm?: (question: string) => Promise<boolean>;
 }
 
 interface GlobalOptions {
@@ -52,8 +67,9 @@ The API URL comes from --url, or from the ApiUrl output of stack HybridRouting-<
 Requests are signed with SigV4 using the default AWS credential chain (AWS_PROFILE, environment, SSO, ...).
 
 Exit codes: 0 ok, 2 bad arguments or request (400), 3 not signed or not allowed (403),
-4 not found (404), 5 refused (409: the rollback latch, or a level-3 rollback that cannot run now),
-6 throttled or unavailable (429/5xx), 7 the API cannot be reached, 8 a smoke check failed, 1 anything else.`;
+4 not found (404), 5 refused (409: the rollback latch, a ramp that may not start or change now,
+or a level-3 rollback that cannot run now), 6 throttled or unavailable (429/5xx), 7 the API cannot
+be reached, 8 a smoke check failed, 9 a watched ramp ended rolled back or aborted, 1 anything else.`;
 
 const percentage = (value: string): number => {
   if (!/^\d+$/.test(value) || Number(value) > 100) throw new InvalidArgumentError('must be an integer from 0 to 100');
@@ -63,16 +79,46 @@ const positiveInt = (value: string): number => {
   if (!/^[1-9]\d*$/.test(value)) throw new InvalidArgumentError('must be a positive integer');
   return Number(value);
 };
+const stageUrl = (value: string): string => {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new InvalidArgumentError('must be the API\'s stage URL, e.g. https://abc123.execute-api.eu-central-1.amazonaws.com/prod/');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new InvalidArgumentError(`must be an http(s) URL, not ${url.protocol}`);
+  return value;
+};
+
+/** The runbook step after `current`: raising traffic past it skips a step. */
+export function nextRunbookStep(current: number): number | undefined {
+  return DEFAULT_STEPS.find((step) => step > current);
+}
+
+/** Asks on the terminal; with no terminal there is nobody to ask, and the answer is no. */
+async function promptYesNo(question: string): Promise<boolean> {
+  if (!process.stdin.isTTY) return false;
+  const readline = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await readline.question(`${question} [y/N] `)).trim());
+  } finally {
+    readline.close();
+  }
+}
 
 /** Runs the CLI with `argv` (without `node` and the script) and answers its exit code. */
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
   const env = io.env ?? process.env;
   const credentials = io.credentials ?? fromNodeProviderChain();
+  const environments = loadEnvironments(io.cwd ?? process.cwd());
+  const confirm = io.confirm ?? promptYesNo;
 
   const program = new Command('hybrid-routing')
-    .description('Operate Hybrid Routing: traffic ramp, feature flag, routing mode and policy, rollback, health and audit.')
-    .addOption(new Option('--env <name>', 'environment whose stack holds the API URL').choices(['dev', 'staging', 'prod']))
-    .option('--url <url>', 'API stage URL; overrides --env')
+    .description('Operate Hybrid Routing: automated and manual traffic ramp, feature flag, routing mode and policy, rollback, health and audit.')
+    .version(packageJson.version, '-V, --version', 'print the CLI\'s version')
+    .configureHelp({ showGlobalOptions: true })
+    .addOption(new Option('--env <name>', 'environment whose stack holds the API URL (the entries of cdk.json)').choices([...environments.names]))
+    .option('--url <url>', 'API stage URL; overrides --env', stageUrl)
     .option('--region <region>', 'AWS region (default: the environment\'s region in cdk.json, or AWS_REGION)')
     .option('--json', 'print the API\'s JSON answer instead of a table')
     .addHelpText('after', HELP_FOOTER)
@@ -87,9 +133,9 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   const client = (): Promise<ApiClient> => (resolvedClient ??= resolveClient());
   const resolveClient = async (): Promise<ApiClient> => {
     const { env: environment, url, region } = globals();
-    const resolvedRegion = region ?? (environment ? regionOf(environment) : undefined) ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
+    const resolvedRegion = region ?? (environment ? environments.regionOf(environment) : undefined) ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
     if (!url && !environment) {
-      io.stderr('error: say which API to call: --env <dev|staging|prod> or --url <stage URL>');
+      io.stderr(`error: say which API to call: --env <${environments.names.join('|')}> or --url <stage URL>`);
       throw new ExitWith(EXIT.usage);
     }
     if (!resolvedRegion) {
@@ -104,8 +150,15 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         io.stderr(`error: ${error.message}`);
         throw new ExitWith(EXIT.network);
       }
+      if (error instanceof MissingCredentialsError) noCredentials(error);
       throw error;
     }
+  };
+
+  /** Missing credentials exit the same way whether finding the API or calling it found out. */
+  const noCredentials = (error: Error): never => {
+    io.stderr(`error: no AWS credentials to sign the request with (${error.message}); set AWS_PROFILE or log in`);
+    throw new ExitWith(EXIT.forbidden);
   };
 
   /** Sends one request; prints the answer and turns failures into exit codes. */
@@ -121,10 +174,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         io.stderr(`error: ${error.message}`);
         throw new ExitWith(EXIT.network);
       }
-      if (error instanceof Error && /credential/i.test(error.name + error.message)) {
-        io.stderr(`error: no AWS credentials to sign the request with (${error.message}); set AWS_PROFILE or log in`);
-        throw new ExitWith(EXIT.forbidden);
-      }
+      if (error instanceof ExitWith) throw error;
+      if (isCredentialsError(error)) noCredentials(error as Error);
       throw error;
     }
   };
@@ -142,8 +193,10 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     }
     io.stderr(`error: ${code} (${response.status}): ${message}`);
     for (const detail of apiError?.details ?? []) io.stderr(`  - ${detail.path ? `${detail.path}: ` : ''}${detail.message}`);
-    const retryAfter = response.status === 429 || response.status === 503 ? ' (retry later)' : '';
-    if (retryAfter) io.stderr(`the API asks to retry later${retryAfter}`);
+    if (response.status === 429 || response.status === 503) {
+      const seconds = response.retryAfterSeconds;
+      io.stderr(seconds === undefined ? 'the API asks to retry later' : `the API asks to retry in ${seconds} second${seconds === 1 ? '' : 's'} (Retry-After)`);
+    }
     throw new ExitWith(
       response.status === 400 || response.status === 413 ? EXIT.usage
         : response.status === 404 ? EXIT.notFound
@@ -190,10 +243,25 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   const traffic = program.command('traffic').description('the hybrid cohort size');
   traffic
     .command('set')
-    .description('set the percentage of callers in the hybrid cohort')
+    .description(`set the percentage of callers in the hybrid cohort; raising it more than one runbook step (${DEFAULT_STEPS.join(' → ')}) asks first`)
     .argument('<percentage>', 'an integer from 0 to 100', percentage)
     .requiredOption('--reason <text>', 'why (recorded in the audit trail)')
-    .action(async (value: number, options: { reason: string }) => printChange(await send('PUT', 'admin/traffic', { percentage: value, reason: options.reason })));
+    .option('--yes', 'skip the question when the new value skips a runbook step')
+    .action(async (value: number, options: { reason: string; yes?: boolean }) => {
+      if (!options.yes) {
+        const current = (await send('GET', 'admin/status')).body.state.trafficPercentage as number;
+        const next = nextRunbookStep(current);
+        if (next !== undefined && value > next) {
+          const skipped = DEFAULT_STEPS.filter((step) => step >= next && step < value);
+          const question = `raise hybrid traffic from ${current}% to ${value}%, past the runbook's ${skipped.map((s) => `${s}%`).join(', ')} step${skipped.length > 1 ? 's' : ''}? ("ramp start" ramps on evidence)`;
+          if (!(await confirm(question))) {
+            io.stderr(`error: not confirmed: ${question.replace(/\?.*$/, '')}; answer yes, or pass --yes`);
+            throw new ExitWith(EXIT.usage);
+          }
+        }
+      }
+      printChange(await send('PUT', 'admin/traffic', { percentage: value, reason: options.reason }));
+    });
 
   program
     .command('flag')
@@ -219,10 +287,11 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     .action(async () => io.stdout(JSON.stringify((await send('GET', 'admin/status')).body.state.policy, null, 2)));
   policy
     .command('set')
-    .description('replace the stored policy with the JSON in <file>; what it leaves out takes the default')
-    .argument('<file>', 'a JSON file')
+    .description('merge the JSON in <file> over the policy in force (what it leaves out stays as it is), or --replace it whole')
+    .argument('<file>', 'a JSON file: the whole policy, or only the parts to change')
     .requiredOption('--reason <text>', 'why (recorded in the audit trail)')
-    .action(async (file: string, options: { reason: string }) => {
+    .option('--replace', 'store <file> as the whole policy: what it leaves out takes the default')
+    .action(async (file: string, options: { reason: string; replace?: boolean }) => {
       let value: unknown;
       try {
         value = JSON.parse(readFileSync(file, 'utf8'));
@@ -230,7 +299,12 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         io.stderr(`error: cannot read a JSON policy from ${file}: ${error instanceof Error ? error.message : String(error)}`);
         throw new ExitWith(EXIT.usage);
       }
-      printChange(await send('PUT', 'admin/routing/policy', { policy: value, reason: options.reason }));
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+        io.stderr(`error: ${file} must hold a JSON object (the policy, or the parts of it to change)`);
+        throw new ExitWith(EXIT.usage);
+      }
+      const policy = options.replace ? value : mergePolicy((await send('GET', 'admin/status')).body.state.policy, value as Record<string, unknown>);
+      printChange(await send('PUT', 'admin/routing/policy', { policy, reason: options.reason }));
     });
 
   program
@@ -294,6 +368,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       const response = await send('GET', 'admin/audit', undefined, query);
       io.stdout(globals().json ? JSON.stringify(response.body, null, 2) : formatAudit(response.body.entries));
     });
+
+  rampCommand({ io, json: () => globals().json === true, send, exit: (code) => new ExitWith(code) }, program);
 
   program.addCommand(
     invokeCommand({

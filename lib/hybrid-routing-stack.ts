@@ -8,6 +8,7 @@ import { HealthChecks } from './constructs/health-checks';
 import { Jobs } from './constructs/jobs';
 import { Monitoring } from './constructs/monitoring';
 import { Notifications } from './constructs/notifications';
+import { RampController } from './constructs/ramp-controller';
 import { Rollback } from './constructs/rollback';
 import { RouterApi } from './constructs/router-api';
 import { RouterDeployment } from './constructs/router-deployment';
@@ -31,6 +32,7 @@ export class HybridRoutingStack extends Stack {
   readonly routerDeployment: RouterDeployment;
   readonly streamApi: StreamApi;
   readonly jobs: Jobs;
+  readonly rampController: RampController;
 
   constructor(scope: Construct, id: string, props: HybridRoutingStackProps) {
     super(scope, id, props);
@@ -57,6 +59,8 @@ export class HybridRoutingStack extends Stack {
       topic: this.notifications.topic,
     });
     this.routerDeployment.grantCodeRollback(this.adminApi.adminFunction);
+    this.rampController = new RampController(this, 'RampController', { environmentName, config, configStore: this.configStore, topic: this.notifications.topic });
+    this.rampController.grantOperate(this.adminApi.adminFunction, config, environmentName);
     const { routerFunction } = this.routerApi;
     this.monitoring = new Monitoring(this, 'Monitoring', {
       environmentName,
@@ -64,6 +68,7 @@ export class HybridRoutingStack extends Stack {
       topic: this.notifications.topic,
       rollbackFunction: this.rollback.rollbackFunction,
       routerFunction,
+      rampFunction: this.rampController.controllerFunction,
       deadLetterQueues: [
         { label: 'health-check-failures', queue: this.healthChecks.failures, holds: this.healthChecks.failures.holds },
         { label: 'rollback-failures', queue: this.rollback.failures, holds: this.rollback.failures.holds },
@@ -77,6 +82,7 @@ export class HybridRoutingStack extends Stack {
           action: 'Each job is marked failed with its error; look up why in the worker\'s logs.',
         },
         { label: 'smoke-test-failures', queue: this.routerDeployment.failures, holds: this.routerDeployment.failures.holds },
+        { label: 'ramp-failures', queue: this.rampController.failures, holds: this.rampController.failures.holds },
       ],
       functions: [
         { fn: routerFunction, memorySize: routerFunction.memorySize, label: 'router' },
@@ -87,6 +93,7 @@ export class HybridRoutingStack extends Stack {
         { fn: this.jobs.apiFunction, memorySize: this.jobs.apiFunction.memorySize, label: 'jobs API' },
         { fn: this.jobs.workerFunction, memorySize: this.jobs.workerFunction.memorySize, label: 'job worker' },
         { fn: this.jobs.deadLetterFunction, memorySize: this.jobs.deadLetterFunction.memorySize, label: 'job dead letters' },
+        { fn: this.rampController.controllerFunction, memorySize: this.rampController.controllerFunction.memorySize, label: 'ramp controller' },
       ],
       api: this.routerApi.api,
       accessLogs: this.routerApi.accessLogs,

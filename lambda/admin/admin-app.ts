@@ -23,6 +23,7 @@ import {
 import { LIVE_ALIAS_NAME } from '../shared/live-alias';
 import { PARAMETER, healthParameter, type ParsedConfig } from '../shared/routing-config';
 import { COMPONENTS } from '../shared/vocabulary';
+import { rampRoutes, rampSummary, type RampRoutesDependencies } from './ramp-routes';
 
 /** Admin bodies are small; anything near this size is not an admin request. */
 const MAX_ADMIN_BODY_BYTES = 64 * 1024;
@@ -38,6 +39,8 @@ export interface AdminAppDependencies {
   readonly logger: Logger;
   readonly healthPeriodMs: number;
   readonly now?: () => Date;
+  /** The automated ramp's routes (`/admin/ramp`), when the environment has a ramp controller. */
+  readonly ramp?: Pick<RampRoutesDependencies, 'controller' | 'trigger'>;
 }
 
 /**
@@ -69,7 +72,7 @@ export function createAdminApp(deps: AdminAppDependencies) {
     }
   };
 
-  const state = (parsed: ParsedConfig) => {
+  const state = (parsed: ParsedConfig & { readonly values?: Readonly<Record<string, string>> }) => {
     const { config } = parsed;
     const view = healthView(config.health, now().getTime(), deps.healthPeriodMs);
     return {
@@ -82,6 +85,7 @@ export function createAdminApp(deps: AdminAppDependencies) {
       rollback: config.rollback,
       breakerEpoch: config.breakerEpoch,
       health: { status: view.status, components: Object.fromEntries(COMPONENTS.map((c) => [c, view.components[c].status])) },
+      ramp: rampSummary(parsed.values?.[PARAMETER.rampState]),
       problems: parsed.problems,
     };
   };
@@ -191,5 +195,6 @@ export function createAdminApp(deps: AdminAppDependencies) {
     },
   };
 
-  return routeRequests(routes, logger);
+  const ramp = deps.ramp ? rampRoutes({ ...deps.ramp, logger, body, state: async (stored) => state(stored ?? (await read())) }) : {};
+  return routeRequests({ ...routes, ...ramp }, logger);
 }

@@ -137,6 +137,13 @@ export interface GuardedWriteRequest {
   readonly changes: readonly AdminChange[];
   readonly reason: string;
   readonly requestedBy: string;
+  /**
+   * The read the caller decided from, as the ramp controller does, used instead of a fresh read: a
+   * write of another writer to a changed parameter that landed after it is put back, and the write
+   * answers 409. So the caller never overwrites a change it did not see.
+   * @default - a fresh read, and last writer wins, as between two operators
+   */
+  readonly basis?: StoreSnapshot;
 }
 
 export interface WriteResult {
@@ -311,14 +318,18 @@ export class RollbackLatch {
    */
   async write(request: GuardedWriteRequest): Promise<WriteResult> {
     const session = this.session();
-    const before = await session.read();
+    const before = request.basis ?? (await session.read());
     for (const change of request.changes) assertLatchAllows(change, before.config);
     const description = describeChange(request.reason, request.requestedBy);
     for (const change of request.changes) await session.put(parameterWriteOf(change), description);
-    if (!request.changes.some((change) => widensExposure(change, before.config))) return { changed: session.changed };
+    const restored = request.basis ? await this.restoreOverwritten(session, before, request) : [];
+    if (restored.length === 0 && !request.changes.some((change) => widensExposure(change, before.config))) return { changed: session.changed };
 
     let after = await session.read();
-    if (!latchMoved(before, after)) return { changed: session.changed, state: after };
+    if (!latchMoved(before, after)) {
+      if (restored.length === 0) return { changed: session.changed, state: after };
+      throw new ConflictError(`${restored.join(', ')} changed while this write was landing; the other change is put back`);
+    }
     const revert = describeChange(`reverted: a rollback latched while "${request.reason}" was being written`, request.requestedBy);
     for (let round = 1; ; round += 1) {
       const repairs = planWideningRepair(request.changes, before.config, after.config);
@@ -335,6 +346,25 @@ export class RollbackLatch {
     throw new ConflictError(
       `a rollback latched while this change was written (level ${latch.level ?? 'unknown'}, by ${latch.source || 'unknown'}: ${latch.reason}); the rollback's values were written back`,
     );
+  }
+
+  /**
+   * For a write on a `basis`: puts back the latest value another writer wrote to a parameter
+   * between that read and this write, and answers which parameters it put back. A rollback among
+   * them is held by the latch check that follows, since it reads after these writes.
+   */
+  private async restoreOverwritten(session: StoreSession, before: StoreSnapshot, request: GuardedWriteRequest): Promise<string[]> {
+    const restored: string[] = [];
+    for (const { parameter, version } of [...session.changed]) {
+      const read = before.versions[parameter] ?? 0;
+      if (version === read + 1) continue;
+      const theirs = (await session.valuesBetween(parameter, read, version)).at(-1);
+      if (theirs === undefined) continue;
+      this.options.logger.warn('a guarded write overwrote a change it had not read; putting it back', { parameter, requestedBy: request.requestedBy });
+      await session.put({ name: parameter, value: theirs }, describeChange(`restored: "${request.reason}" overwrote a change it had not read`, request.requestedBy));
+      restored.push(parameter);
+    }
+    return restored;
   }
 
   private session(): StoreSession {

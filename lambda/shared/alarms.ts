@@ -14,6 +14,7 @@ export const ALARMS = {
   configProblems: { key: 'config-problems', rollbackLevel: null },
   routerErrors: { key: 'router-function-errors', rollbackLevel: null },
   routerThrottles: { key: 'router-throttles', rollbackLevel: null },
+  rampControllerErrors: { key: 'ramp-controller-errors', rollbackLevel: null },
 } as const satisfies Record<string, { key: string; rollbackLevel: 1 | 2 | null }>;
 
 export type AlarmId = keyof typeof ALARMS;

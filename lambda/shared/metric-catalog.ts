@@ -49,6 +49,10 @@ export const METRICS = {
   streamsTruncated: define('StreamsTruncated', 'Count'),
   jobsSubmitted: define('JobsSubmitted', 'Count'),
   jobsFailed: define('JobsFailed', 'Count'),
+  /** The traffic percentage of the automated ramp's step, at each controller tick (0 once it rolled back). */
+  rampTrafficPercentage: define('RampTrafficPercentage', 'Count'),
+  /** Gates that failed with enough evidence at a controller tick. */
+  rampGateFailures: define('RampGateFailures', 'Count'),
 } as const satisfies Record<string, MetricDefinition>;
 
 /** The `Service` dimension value of each function. */
@@ -58,6 +62,7 @@ export const SERVICE = {
   healthCheck: 'health-check',
   admin: 'admin',
   rollback: 'rollback',
+  ramp: 'ramp',
 } as const;
 
 /** One value to emit: a metric, its value, and the value of its extra dimension if it has one. */

@@ -24,6 +24,8 @@ export const PARAMETER = {
   routingPolicy: 'routing/policy',
   rollbackState: 'rollback/state',
   breakerEpoch: 'circuit-breakers/epoch',
+  /** Written by the ramp controller and the admin API's ramp routes (DESIGN §10); the router ignores it. */
+  rampState: 'ramp/state',
 } as const;
 
 export const healthParameter = (component: Component): string => `health/${component}`;
@@ -183,7 +185,10 @@ export interface RoutingConfig {
   readonly health: Readonly<Partial<Record<Component, ComponentHealth>>>;
 }
 
-/** The initial value of each parameter the config store creates: hybrid routing off and no latch. */
+/** The `ramp/state` value of an environment where no ramp has run. */
+export const NO_RAMP_VALUE = '{}';
+
+/** The initial value of each parameter the config store creates: hybrid routing off, no latch, no ramp. */
 export const DEFAULT_PARAMETER_VALUES: Readonly<Record<(typeof PARAMETER)[keyof typeof PARAMETER], string>> = {
   [PARAMETER.hybridRoutingFlag]: 'false',
   [PARAMETER.trafficPercentage]: '0',
@@ -191,6 +196,7 @@ export const DEFAULT_PARAMETER_VALUES: Readonly<Record<(typeof PARAMETER)[keyof 
   [PARAMETER.routingPolicy]: JSON.stringify({}),
   [PARAMETER.rollbackState]: JSON.stringify(CLEAR_ROLLBACK_STATE),
   [PARAMETER.breakerEpoch]: '0',
+  [PARAMETER.rampState]: NO_RAMP_VALUE,
 };
 
 /** The value each `health/{component}` parameter starts with, before any health check has run. */

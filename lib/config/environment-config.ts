@@ -1,5 +1,4 @@
 import * as z from 'zod/v4';
-import { ENVIRONMENT_NAMES, type EnvironmentName } from '../../lambda/shared/vocabulary';
 
 /** The cdk.json context key that holds one entry per environment. */
 export const ENVIRONMENTS_CONTEXT_KEY = 'environments';
@@ -136,14 +135,43 @@ export const EnvironmentConfigSchema = z
       })
       .strict()
       .default({ budgetMinutes: 10 }),
+    ramp: z
+      .object({
+        holdDownMinutes: int(1, 1440, 'the minutes after the last rollback or latch clear before an automated ramp may start'),
+      })
+      .strict()
+      .default({ holdDownMinutes: 30 }),
   })
   .strict();
 
 export type EnvironmentConfig = z.infer<typeof EnvironmentConfigSchema>;
 
 export interface SelectedEnvironment {
-  readonly name: EnvironmentName;
+  readonly name: string;
   readonly config: EnvironmentConfig;
+}
+
+/** An environment's name becomes its stack name, SSM path and alarm prefix: lowercase letters, digits and dashes. */
+const ENVIRONMENT_NAME = /^[a-z][a-z0-9-]{0,31}$/;
+
+/**
+ * The names of the environments cdk.json defines, in its order: the one list synth, deploy and the
+ * CLI's `--env` use. An entry added there is an environment; nothing else names them.
+ */
+export function environmentNamesOf(environments: unknown): string[] {
+  if (typeof environments !== 'object' || environments === null || Array.isArray(environments) || Object.keys(environments).length === 0) {
+    throw new EnvironmentConfigError(
+      `context "${ENVIRONMENTS_CONTEXT_KEY}" is missing from cdk.json or empty. Fix: add an object with one entry per environment, e.g. { "dev": { ... }, "prod": { ... } }.`,
+    );
+  }
+  const names = Object.keys(environments);
+  const bad = names.filter((name) => !ENVIRONMENT_NAME.test(name));
+  if (bad.length > 0) {
+    throw new EnvironmentConfigError(
+      `context "${ENVIRONMENTS_CONTEXT_KEY}" has ${bad.map((n) => `"${n}"`).join(', ')}: an environment's name must be lowercase letters, digits and dashes, starting with a letter, at most 32 characters. Fix: rename the entry in cdk.json.`,
+    );
+  }
+  return names;
 }
 
 /** Raised for a bad environment selection or config: names the key and the fix. */
@@ -154,20 +182,16 @@ export class EnvironmentConfigError extends Error {}
  * otherwise all of them. Every problem stops synth with a message naming the key and the fix.
  */
 export function selectEnvironments(tryGetContext: (key: string) => unknown): SelectedEnvironment[] {
-  const selected = tryGetContext(SELECTED_ENVIRONMENT_CONTEXT_KEY);
-  if (selected !== undefined && !(ENVIRONMENT_NAMES as readonly unknown[]).includes(selected)) {
-    throw new EnvironmentConfigError(
-      `context "${SELECTED_ENVIRONMENT_CONTEXT_KEY}" is ${JSON.stringify(selected)}; it must be one of ${ENVIRONMENT_NAMES.join(', ')}. ` +
-        `Fix: run with -c ${SELECTED_ENVIRONMENT_CONTEXT_KEY}=dev (or staging, prod), or leave it out to synthesize all three.`,
-    );
-  }
   const all = tryGetContext(ENVIRONMENTS_CONTEXT_KEY);
-  if (typeof all !== 'object' || all === null || Array.isArray(all)) {
+  const known = environmentNamesOf(all);
+  const selected = tryGetContext(SELECTED_ENVIRONMENT_CONTEXT_KEY);
+  if (selected !== undefined && !known.includes(selected as string)) {
     throw new EnvironmentConfigError(
-      `context "${ENVIRONMENTS_CONTEXT_KEY}" is missing from cdk.json. Fix: add an object with one entry per environment (${ENVIRONMENT_NAMES.join(', ')}).`,
+      `context "${SELECTED_ENVIRONMENT_CONTEXT_KEY}" is ${JSON.stringify(selected)}; it must be one of ${known.join(', ')}. ` +
+        `Fix: run with -c ${SELECTED_ENVIRONMENT_CONTEXT_KEY}=${known[0]} (or another entry of "${ENVIRONMENTS_CONTEXT_KEY}" in cdk.json), add a "${String(selected)}" entry there, or leave it out to synthesize them all.`,
     );
   }
-  const names = selected === undefined ? ENVIRONMENT_NAMES : [selected as EnvironmentName];
+  const names = selected === undefined ? known : [selected as string];
   return names.map((name) => ({ name, config: parseEnvironmentConfig(name, (all as Record<string, unknown>)[name]) }));
 }
 

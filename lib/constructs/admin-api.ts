@@ -14,6 +14,7 @@ import {
   TrafficChangeSchema,
 } from '../../lambda/shared/admin-api';
 import { alarmNamePrefix } from '../../lambda/shared/alarms';
+import { RampActionSchema, RampStartSchema } from '../../lambda/shared/ramp';
 import type { EnvironmentConfig } from '../config/environment-config';
 import { acknowledgeWildcardResource } from '../nag';
 import { apiGatewaySchema } from './api-model';
@@ -104,6 +105,12 @@ export class AdminApi extends Construct {
     rollback.addMethod('POST', integration, withBody('RollbackRequest', RollbackRequestSchema));
     rollback.addMethod('DELETE', integration, withBody('ClearLatch', ClearLatchSchema));
     admin.addResource('circuit-breakers').addResource('reset').addMethod('POST', integration, withBody('ReasonOnly', ReasonOnlySchema));
+    const ramp = admin.addResource('ramp');
+    ramp.addMethod('GET', integration);
+    ramp.addMethod('POST', integration, withBody('RampStart', RampStartSchema));
+    ramp
+      .addResource('{action}')
+      .addMethod('POST', integration, { ...withBody('RampAction', RampActionSchema), requestParameters: { 'method.request.path.action': true } });
     admin.addResource('audit').addMethod('GET', integration, {
       requestParameters: { 'method.request.querystring.limit': false, 'method.request.querystring.include': false },
     });

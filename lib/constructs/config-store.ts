@@ -73,7 +73,7 @@ export class ConfigStore extends Construct {
     );
   }
 
-  /** `PutParameter` on the six settings (flag, traffic, mode, policy, latch, epoch), never on `health/*`. */
+  /** `PutParameter` on the settings (flag, traffic, mode, policy, latch, epoch, ramp), never on `health/*`. */
   grantSettingsWrite(grantee: iam.IGrantable): iam.Grant {
     return iam.Grant.addToPrincipal({
       grantee,
@@ -91,6 +91,27 @@ export class ConfigStore extends Construct {
     });
   }
 
+  /** `PutParameter` on what the ramp controller writes: the latch, the flag, the traffic percentage and `ramp/state`. */
+  grantRampWrite(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['ssm:PutParameter'],
+      resourceArns: RAMP_WRITES.map((name) => this.parameterArn(name)),
+    });
+  }
+
+  /**
+   * `GetParameterHistory` on the parameters a writer of the latch, flag, traffic or ramp writes:
+   * how it finds the writes that landed between its read and its own (`RollbackLatch`, `RampRecord`).
+   */
+  grantWriteHistoryRead(grantee: iam.IGrantable, names: readonly string[] = RAMP_WRITES): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['ssm:GetParameterHistory'],
+      resourceArns: names.map((name) => this.parameterArn(name)),
+    });
+  }
+
   /** `PutParameter` on the five `health/*` parameters only: what the health checks write. */
   grantHealthWrite(grantee: iam.IGrantable): iam.Grant {
     return iam.Grant.addToPrincipal({
@@ -100,6 +121,9 @@ export class ConfigStore extends Construct {
     });
   }
 }
+
+/** What the ramp controller may write (DESIGN §10): flag, traffic, latch and its own state. */
+const RAMP_WRITES = [PARAMETER.rollbackState, PARAMETER.hybridRoutingFlag, PARAMETER.trafficPercentage, PARAMETER.rampState];
 
 function constructIdOf(parameterName: string): string {
   return parameterName

@@ -21,6 +21,7 @@ export interface MetricOptions {
 
 /** Which function emits a metric, by its catalog definition. */
 function serviceOf(metric: MetricDefinition): string {
+  if (metric === METRICS.rampTrafficPercentage || metric === METRICS.rampGateFailures) return SERVICE.ramp;
   if (metric.dimension === 'Component') return SERVICE.healthCheck;
   if (metric.dimension === 'Level') return SERVICE.rollback;
   return SERVICE.router;
@@ -31,6 +32,7 @@ export const ROLLBACK_EMITTERS: readonly { readonly service: string; readonly so
   { service: SERVICE.rollback, source: 'alarm' },
   { service: SERVICE.rollback, source: 'manual' },
   { service: SERVICE.admin, source: 'manual' },
+  { service: SERVICE.ramp, source: 'ramp' },
 ];
 
 /**

@@ -34,6 +34,7 @@ export interface MonitoringAlarmsProps {
   readonly topic: sns.ITopic;
   readonly rollbackFunction: lambda.IFunction;
   readonly routerFunction: lambda.IFunction;
+  readonly rampFunction: lambda.IFunction;
   readonly deadLetterQueues: readonly WatchedQueue[];
 }
 
@@ -181,6 +182,15 @@ export function createAlarms(scope: Construct, props: MonitoringAlarmsProps): { 
     routerThrottles: alarm('routerThrottles', {
       alarmDescription: 'Notify: Lambda throttled the router function (account or function concurrency exhausted); callers got 5xx.',
       metric: props.routerFunction.metricThrottles({ period: oneMinute, statistic: 'Sum' }),
+      threshold: 0,
+      comparisonOperator: above,
+      evaluationPeriods: 1,
+    }),
+    rampControllerErrors: alarm('rampControllerErrors', {
+      alarmDescription:
+        'Notify: a tick of the automated ramp\'s controller failed (the configuration store or ramp/state unreadable, a write refused), so a running ramp is neither promoted nor judged. ' +
+        'The rollback alarms still guard it; see the controller\'s logs, and GET /admin/ramp.',
+      metric: props.rampFunction.metricErrors({ period: oneMinute, statistic: 'Sum' }),
       threshold: 0,
       comparisonOperator: above,
       evaluationPeriods: 1,

@@ -21,6 +21,8 @@ export const DASHBOARD_CONTENTS = {
     METRICS.shed,
     METRICS.rollbackExecuted,
     METRICS.configProblems,
+    METRICS.rampTrafficPercentage,
+    METRICS.rampGateFailures,
   ],
   Performance: [
     METRICS.latency,
@@ -146,6 +148,16 @@ class DashboardDrawing {
           title: 'Config problems (missing or unreadable parameters)',
           left: [SERVICE.router, SERVICE.healthCheck].map((service) => this.props.metrics.configProblemsBy(service, Duration.minutes(1))),
           width: 6,
+        }),
+      ],
+      [
+        new cloudwatch.GraphWidget({
+          title: 'Automated ramp: the step\'s traffic (%) and the gates that failed with enough evidence',
+          left: [m.metric(METRICS.rampTrafficPercentage, { statistic: 'Maximum', label: 'ramp traffic (%)' })],
+          leftYAxis: { min: 0, max: 100 },
+          right: [m.metric(METRICS.rampGateFailures, { label: 'gates failed' })],
+          rightYAxis: { min: 0 },
+          width: 24,
         }),
       ],
     ];

@@ -16,6 +16,8 @@ export interface MonitoringProps {
   readonly topic: sns.ITopic;
   readonly rollbackFunction: lambda.IFunction;
   readonly routerFunction: lambda.IFunction;
+  /** The automated ramp's controller, whose failed ticks notify. */
+  readonly rampFunction: lambda.IFunction;
   /**
    * The dead-letter queues of the environment: any message in one of them notifies.
    * @default - none watched

@@ -2,6 +2,7 @@ import { Duration, Validations } from 'aws-cdk-lib';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { PARAMETER } from '../../lambda/shared/routing-config';
 import { DeadLetterQueue } from './dead-letter-queue';
 import type { EnvironmentConfig } from '../config/environment-config';
 import type { ConfigStore } from './config-store';
@@ -50,6 +51,8 @@ export class Rollback extends Construct {
     });
     configStore.grantReadPath(this.rollbackFunction);
     configStore.grantRollbackWrite(this.rollbackFunction);
+    // A rollback that finds its latch overwritten reads what landed in between from the history.
+    configStore.grantWriteHistoryRead(this.rollbackFunction, [PARAMETER.rollbackState, PARAMETER.hybridRoutingFlag, PARAMETER.trafficPercentage]);
     topic.grantPublish(this.rollbackFunction);
     Validations.of(this.rollbackFunction).acknowledge({
       id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',

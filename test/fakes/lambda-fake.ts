@@ -19,6 +19,8 @@ export interface LambdaCall {
   readonly operation: string;
   readonly functionName: string;
   readonly qualifier?: string;
+  /** `Invoke` only, and only when it is not the default `RequestResponse`: `Event` or `DryRun`. */
+  readonly invocationType?: string;
 }
 
 export interface LambdaFault {
@@ -50,7 +52,8 @@ class LambdaError extends Error {
 
 /**
  * The Lambda API's restJson1 protocol on 127.0.0.1 (GetAlias, UpdateAlias with RevisionId,
- * ListVersionsByFunction with Marker pagination, Invoke), for the real Lambda client pointed at
+ * ListVersionsByFunction with Marker pagination, Invoke, answered at once with 202 for an `Event`
+ * invocation), for the real Lambda client pointed at
  * it through `AWS_ENDPOINT_URL_LAMBDA`. Each published version runs a handler in this process.
  * `before` runs a test's code as a request arrives, which is how tests force interleavings.
  */
@@ -140,7 +143,13 @@ export class LambdaFake {
       if (!route) throw new LambdaError('UnknownOperationException', 404, `no route ${req.method} ${url.pathname}`);
       const match = route[1].exec(url.pathname)!;
       const [functionName, pathQualifier] = parseFunctionName(decodeURIComponent(match[1]!));
-      const call: LambdaCall = { operation: route[2], functionName, qualifier: url.searchParams.get('Qualifier') ?? pathQualifier };
+      const invocationType = route[2] === 'Invoke' ? String(req.headers['x-amz-invocation-type'] ?? 'RequestResponse') : undefined;
+      const call: LambdaCall = {
+        operation: route[2],
+        functionName,
+        qualifier: url.searchParams.get('Qualifier') ?? pathQualifier,
+        ...(invocationType && invocationType !== 'RequestResponse' ? { invocationType } : {}),
+      };
       this.calls.push(call);
       await this.gates.get(call.operation)?.(call);
       const fault = this.faults.find((f) => f.operation === call.operation);
@@ -208,6 +217,13 @@ export class LambdaFake {
     const handler = fn.versions.get(version);
     if (!handler) throw new LambdaError('ResourceNotFoundException', 404, `Function not found: ${this.versionArn(call.functionName, qualifier)}`);
     const context = { awsRequestId: `invoke-${this.calls.length}`, functionName: call.functionName, functionVersion: version, getRemainingTimeInMillis: () => 29_000 };
+    if (call.invocationType === 'Event') {
+      // Lambda queues an asynchronous invocation and answers 202 at once; the handler runs after.
+      res.writeHead(202, { 'x-amzn-requestid': context.awsRequestId });
+      res.end();
+      void handler(JSON.parse(body), context).catch(() => undefined);
+      return;
+    }
     let payload: string;
     let functionError: string | undefined;
     try {

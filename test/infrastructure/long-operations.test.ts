@@ -3,8 +3,7 @@ import cdkJson from '../../cdk.json';
 import { apiGatewaySchema } from '../../lib/constructs/api-model';
 import { InvokeRequestSchema } from '../../lambda/shared/invoke-request';
 import { JOB_MAX_RECEIVE_COUNT } from '../../lambda/shared/jobs';
-import { ENVIRONMENT_NAMES } from '../../lambda/shared/vocabulary';
-import { resourcesOf, synthesize, templateOf } from './synth';
+import { ENVIRONMENT_NAMES, resourcesOf, synthesize, templateOf } from './synth';
 
 const { stacks } = synthesize();
 const environments = cdkJson.context.environments as Record<string, any>;

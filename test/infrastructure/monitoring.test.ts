@@ -3,8 +3,7 @@ import cdkJson from '../../cdk.json';
 import { DASHBOARD_CONTENTS } from '../../lib/constructs/monitoring-dashboards';
 import { ALARMS, alarmNameOf, deadLetterAlarmNameOf, rollbackLevelOf, type AlarmId } from '../../lambda/shared/alarms';
 import { METRICS } from '../../lambda/shared/metric-catalog';
-import { ENVIRONMENT_NAMES } from '../../lambda/shared/vocabulary';
-import { resourcesOf, synthesize, templateOf, unacknowledgedFindings } from './synth';
+import { ENVIRONMENT_NAMES, resourcesOf, synthesize, templateOf, unacknowledgedFindings } from './synth';
 
 const { stacks } = synthesize();
 const environments = cdkJson.context.environments as Record<string, any>;
@@ -53,6 +52,7 @@ describe.each(ENVIRONMENT_NAMES.map((name, i) => [name, stacks[i]!] as const))('
     ...(config.notifications.emails.length > 0 ? ['notifications-undelivered'] : []),
     'job-failures',
     'smoke-test-failures',
+    'ramp-failures',
   ];
 
   it('has exactly the alarms of DESIGN §8, one per dead-letter queue, and only the stale-health alarm treats missing data as breaching', () => {
@@ -199,6 +199,7 @@ describe.each(ENVIRONMENT_NAMES.map((name, i) => [name, stacks[i]!] as const))('
       'notifications-undelivered': 'NotificationsUndelivered',
       'job-failures': 'JobsDeadLetters',
       'smoke-test-failures': 'RouterDeploymentFailures',
+      'ramp-failures': 'RampControllerFailures',
     };
     // Every queue with no redrive of its own is the end of a line, and must be watched.
     const deadLetterQueues = Object.entries(queues).filter(([, q]) => q.Properties.RedrivePolicy === undefined).map(([id]) => id);
@@ -220,7 +221,7 @@ describe.each(ENVIRONMENT_NAMES.map((name, i) => [name, stacks[i]!] as const))('
     }
   });
 
-  it('runs the rollback function one at a time, keeps failed invocations, and lets it write only the latch, flag and traffic', () => {
+  it('runs the rollback function one at a time, keeps failed invocations, and lets it write only the latch, flag and traffic, and read their history', () => {
     const fn = resourcesOf(template, 'AWS::Lambda::Function')[rollbackFunctionId]!;
     expect(fn.Properties).toMatchObject({ Runtime: 'nodejs24.x', ReservedConcurrentExecutions: 1, Environment: { Variables: { ENVIRONMENT: name, CONFIG_PATH: `/hybrid-routing/${name}`, TOPIC_ARN: topicRef } } });
     template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
@@ -233,8 +234,8 @@ describe.each(ENVIRONMENT_NAMES.map((name, i) => [name, stacks[i]!] as const))('
       .filter((p) => p.Properties.Roles.some((r: any) => r.Ref === roleId))
       .flatMap((p) => p.Properties.PolicyDocument.Statement);
     const byAction = Object.fromEntries(statements.map((s: any) => [[s.Action].flat().join(','), s.Resource]));
-    expect(JSON.stringify(byAction['ssm:PutParameter'])).toMatch(/rollback\/state.*|feature-flags\/hybrid-routing|traffic\/percentage/);
-    expect((byAction['ssm:PutParameter'] as unknown[]).map((r) => JSON.stringify(r).match(/parameter\/hybrid-routing\/[a-z]+\/([a-z/-]+)/)![1]).sort()).toEqual([
+    // Writing and reading the history of one set of parameters is one statement.
+    expect((byAction['ssm:GetParameterHistory,ssm:PutParameter'] as unknown[]).map((r) => JSON.stringify(r).match(/parameter\/hybrid-routing\/[a-z]+\/([a-z/-]+)/)![1]).sort()).toEqual([
       'feature-flags/hybrid-routing',
       'rollback/state',
       'traffic/percentage',
@@ -245,7 +246,7 @@ describe.each(ENVIRONMENT_NAMES.map((name, i) => [name, stacks[i]!] as const))('
       'sns:Publish',
       'sqs:GetQueueAttributes,sqs:GetQueueUrl,sqs:SendMessage',
       'ssm:GetParameter,ssm:GetParameters,ssm:GetParametersByPath',
-      'ssm:PutParameter',
+      'ssm:GetParameterHistory,ssm:PutParameter',
       'xray:PutTelemetryRecords,xray:PutTraceSegments',
     ]);
   });

@@ -1,7 +1,6 @@
 import type { Template } from 'aws-cdk-lib/assertions';
 import cdkJson from '../../cdk.json';
-import { ENVIRONMENT_NAMES } from '../../lambda/shared/vocabulary';
-import { resourcesOf, synthesize, templateOf, unacknowledgedFindings } from './synth';
+import { ENVIRONMENT_NAMES, resourcesOf, synthesize, templateOf, unacknowledgedFindings } from './synth';
 
 // Templates only: the bundles are built and run by the integration tests (assets, deploy-hook-asset).
 const NO_BUNDLING = { 'aws:cdk:bundling-stacks': [] };

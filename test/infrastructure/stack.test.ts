@@ -15,9 +15,10 @@ import {
   TrafficChangeSchema,
 } from '../../lambda/shared/admin-api';
 import { InvokeRequestSchema } from '../../lambda/shared/invoke-request';
+import { RampActionSchema, RampStartSchema } from '../../lambda/shared/ramp';
 import { DEFAULT_PARAMETER_VALUES, INITIAL_HEALTH_VALUE } from '../../lambda/shared/routing-config';
-import { COMPONENTS, ENVIRONMENT_NAMES } from '../../lambda/shared/vocabulary';
-import { resourcesOf, synthesize, templateOf, unacknowledgedFindings } from './synth';
+import { COMPONENTS } from '../../lambda/shared/vocabulary';
+import { ENVIRONMENT_NAMES, resourcesOf, synthesize, templateOf, unacknowledgedFindings } from './synth';
 
 const { app, stacks } = synthesize();
 const environments = cdkJson.context.environments as Record<string, any>;
@@ -202,6 +203,9 @@ describe.each(ENVIRONMENT_NAMES.map((name, i) => [name, stacks[i]!] as const))('
       'DELETE /admin/rollback': 'AWS_IAM',
       'POST /admin/circuit-breakers/reset': 'AWS_IAM',
       'GET /admin/audit': 'AWS_IAM',
+      'GET /admin/ramp': 'AWS_IAM',
+      'POST /admin/ramp': 'AWS_IAM',
+      'POST /admin/ramp/{action}': 'AWS_IAM',
       'POST /v1/stream': 'AWS_IAM',
       'POST /v1/jobs': 'AWS_IAM',
       'GET /v1/jobs/{jobId}': 'AWS_IAM',
@@ -227,7 +231,7 @@ describe.each(ENVIRONMENT_NAMES.map((name, i) => [name, stacks[i]!] as const))('
       return Object.fromEntries(statements.map((s: any) => [[s.Action].flat().join(','), s.Resource]));
     };
 
-    it('may write the six settings, never health/*, and read their history', () => {
+    it('may write the settings (ramp/state included), never health/*, and read their history', () => {
       const byAction = adminStatements();
       expect(byAction['ssm:PutParameter']).toEqual(
         Object.keys(DEFAULT_PARAMETER_VALUES).map((p) => ssmArn(`/${p}`)).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
@@ -236,9 +240,11 @@ describe.each(ENVIRONMENT_NAMES.map((name, i) => [name, stacks[i]!] as const))('
       expect(byAction['ssm:GetParameterHistory']).toEqual(ssmArn('/*'));
       expect(Object.keys(byAction).sort()).toEqual([
         'cloudwatch:DescribeAlarms',
+        'cloudwatch:GetMetricData',
         'codedeploy:ListDeployments',
         'kms:Decrypt,kms:GenerateDataKey*',
         'lambda:GetAlias,lambda:ListVersionsByFunction,lambda:UpdateAlias',
+        'lambda:InvokeFunction',
         'sns:Publish',
         'ssm:GetParameter,ssm:GetParameters,ssm:GetParametersByPath',
         'ssm:GetParameterHistory',
@@ -268,6 +274,8 @@ describe.each(ENVIRONMENT_NAMES.map((name, i) => [name, stacks[i]!] as const))('
         RollbackRequest: RollbackRequestSchema,
         ReasonOnly: ReasonOnlySchema,
         ClearLatch: ClearLatchSchema,
+        RampStart: RampStartSchema,
+        RampAction: RampActionSchema,
       })) {
         const expected = JSON.parse(JSON.stringify(apiGatewaySchema(schema, modelName)).replace('"schema"', '"$schema"'));
         template.hasResourceProperties('AWS::ApiGateway::Model', { Name: modelName, Schema: expected });
@@ -351,6 +359,7 @@ const FUNCTION_PATHS = [
   'Jobs/ApiFunction',
   'Jobs/DeadLetterFunction',
   'Jobs/WorkerFunction',
+  'RampController/ControllerFunction',
   'Rollback/RollbackFunction',
   'RouterApi/RouterFunction',
   'RouterDeployment/SmokeTestFunction',
@@ -381,13 +390,15 @@ describe('the cdk-nag check', () => {
     expect(findings).toContain('AwsSolutions-IAM5[Resource::arn:aws:ssm:eu-central-1:<AWS::AccountId>:parameter/hybrid-routing/dev/*] @ HybridRouting-dev/RouterApi/RouterFunction/ServiceRole/DefaultPolicy/Resource');
   });
 
-  it('acknowledges Resource::* only on the X-Ray policies and the notifications key', () => {
+  it('acknowledges Resource::* only on the X-Ray policies, the notifications key and the ramp\'s GetMetricData policies', () => {
     const acknowledgedOn = stacks[0]!.node
       .findAll()
       .filter((c) => c.node.metadata.some((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY && Object.keys(m.data as object).some((id) => id.endsWith('AwsSolutions-IAM5[Resource::*]'))))
       .map((c) => c.node.path.replace('HybridRouting-dev/', ''));
     expect(acknowledgedOn.sort()).toEqual(
-      FUNCTION_PATHS.map((p) => `${p}/XRayTracing`).concat('Notifications/TopicKey').sort(),
+      FUNCTION_PATHS.map((p) => `${p}/XRayTracing`)
+        .concat('Notifications/TopicKey', 'AdminApi/AdminFunction/RampFiguresRead', 'RampController/ControllerFunction/RampFiguresRead')
+        .sort(),
     );
   });
 });

@@ -5,6 +5,9 @@ import cdkJson from '../../cdk.json';
 import { buildApp } from '../../lib/app';
 import type { HybridRoutingStack } from '../../lib/hybrid-routing-stack';
 
+/** The environments cdk.json defines, in its order: the stacks `synthesize()` builds. */
+export const ENVIRONMENT_NAMES = Object.keys(cdkJson.context.environments);
+
 /**
  * Builds the app from cdk.json's own context, as `cdk synth` does; `context` adds to it. Templates
  * are all these tests read, so functions are not bundled (`test/integration/assets.test.ts` runs

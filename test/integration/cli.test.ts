@@ -189,7 +189,8 @@ describe('hybrid-routing CLI', () => {
     const file = path.join(dir, 'policy.json');
     writeFileSync(file, JSON.stringify({ retry: { baseDelayMs: 250 } }));
     expect((await cli(['policy', 'set', file, '--reason', 'slower retries'])).code).toBe(EXIT.ok);
-    expect(JSON.parse(stored('routing/policy')!)).toEqual({ retry: { baseDelayMs: 250 } });
+    // Merged over the policy in force: the other sections stay as they were.
+    expect(JSON.parse(stored('routing/policy')!)).toMatchObject({ retry: { baseDelayMs: 250 }, circuitBreaker: { failureThreshold: 5, coolDownMs: 30_000 } });
     expect(JSON.parse((await cli(['policy', 'get'])).stdout).retry).toEqual({ baseDelayMs: 250 });
     expect((await cli(['breakers', 'reset', '--reason', 'MCP back'])).stdout).toContain('breaker epoch   1');
   });

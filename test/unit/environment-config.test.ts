@@ -59,7 +59,7 @@ describe('environment config', () => {
 
   it('names the key and the fix for an unknown environment', () => {
     expect(() => selectEnvironments(context({ ...cdkJson.context, env: 'qa' }))).toThrow(
-      /context "env" is "qa"; it must be one of dev, staging, prod\. Fix: run with -c env=dev/,
+      /context "env" is "qa"; it must be one of dev, staging, prod\. Fix: run with -c env=dev \(or another entry of "environments" in cdk.json\), add a "qa" entry there/,
     );
   });
 

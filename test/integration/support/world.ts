@@ -78,6 +78,7 @@ export function lambdaEnvironment(world: World, extra: Record<string, string> = 
     TOPIC_ARN,
     // The admin function's level 3 acts on the router's alias; AWS_ENDPOINT_URL_LAMBDA/CODEDEPLOY in `extra` point it at fakes.
     ...ROUTER_CODE_VARIABLES,
+    RAMP_FUNCTION_NAME,
     ...extra,
   };
 }
@@ -187,6 +188,9 @@ export function healthCheckEnvironment(world: World): Record<string, string> {
 }
 
 export const TOPIC_ARN = 'arn:aws:sns:eu-central-1:123456789012:HybridRouting-dev-notifications';
+
+/** The ramp controller the admin function invokes after each `/admin/ramp` call. */
+export const RAMP_FUNCTION_NAME = 'HybridRouting-dev-ramp-controller';
 
 /** The rollback function's environment in AWS, pointed at the world. */
 export function rollbackEnvironment(world: World): Record<string, string> {
