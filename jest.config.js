@@ -12,6 +12,8 @@ module.exports = {
   // Jest 29 reads the timeout here only. Integration tests start servers and synthesize stacks;
   // unit tests finish in milliseconds either way.
   testTimeout: 60_000,
+  globalSetup: '<rootDir>/test/support/global-setup.js',
+  globalTeardown: '<rootDir>/test/support/global-teardown.js',
   projects: [
     project('unit', ['<rootDir>/test/unit']),
     project('integration', ['<rootDir>/test/integration']),
